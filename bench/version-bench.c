@@ -1,0 +1,2 @@
+/* version-bench.c - (being written) */
+int main(void) { return 0; }

@@ -1,0 +1,10 @@
+/* fuzz-deb822.c - libFuzzer target for the deb822 parser (being written) */
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* input.h - reading whole files, compressed or not (gz, xz, zstd, bz2, lz4, plain) */
+#ifndef DEBKEEP_INPUT_H
+#define DEBKEEP_INPUT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Read path into out (replacing its contents), decompressing whatever
+ * compression libarchive recognises by its magic; plain files are read as
+ * they are. max caps the decompressed size (0: no cap beyond the buffer's).
+ * Errors name the file: "Packages.xz: truncated input".
+ */
+int dk_read_file(const char *path, struct dk_buf *out, size_t max, struct dk_err *err);
+
+/* The same for bytes already in memory (name is used in messages). */
+int dk_decompress_mem(const void *p, size_t n, const char *name, struct dk_buf *out, size_t max,
+		      struct dk_err *err);
+
+#endif

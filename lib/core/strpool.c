@@ -1,0 +1,115 @@
+/* strpool.c - string interning with an open-addressing table of ids */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debkeep/strpool.h>
+
+#include "banned.h"
+
+/* FNV-1a folded with a final mix: short package names dominate, so keep it simple and fast. */
+uint64_t dk_hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+static int grow_table(struct dk_strpool *p)
+{
+	uint32_t nsize = p->mask ? (p->mask + 1) * 2 : 1024;
+	uint32_t *t = calloc(nsize, sizeof(*t));
+
+	if (!t)
+		return -1;
+	for (uint32_t id = 1; id < p->count; id++) {
+		uint32_t i = (uint32_t)dk_hash_bytes(p->strs[id], p->lens[id]) & (nsize - 1);
+
+		while (t[i])
+			i = (i + 1) & (nsize - 1);
+		t[i] = id;
+	}
+	free(p->table);
+	p->table = t;
+	p->mask = nsize - 1;
+	return 0;
+}
+
+static int grow_ids(struct dk_strpool *p)
+{
+	uint32_t n = p->alloc ? p->alloc * 2 : 1024;
+	const char **s = realloc(p->strs, n * sizeof(*s));
+
+	if (!s)
+		return -1;
+	p->strs = s;
+	uint32_t *l = realloc(p->lens, n * sizeof(*l));
+	if (!l)
+		return -1;
+	p->lens = l;
+	if (!p->alloc) {
+		p->strs[0] = "";
+		p->lens[0] = 0;
+		p->count = 1;
+	}
+	p->alloc = n;
+	return 0;
+}
+
+dk_id dk_strpool_lookup(const struct dk_strpool *p, const char *s, size_t len)
+{
+	uint32_t i;
+
+	if (!p->table)
+		return 0;
+	i = (uint32_t)dk_hash_bytes(s, len) & p->mask;
+	for (uint32_t id; (id = p->table[i]); i = (i + 1) & p->mask)
+		if (p->lens[id] == len && memcmp(p->strs[id], s, len) == 0)
+			return id;
+	return 0;
+}
+
+dk_id dk_strpool_intern(struct dk_strpool *p, const char *s, size_t len)
+{
+	uint32_t i, id;
+	char *copy;
+
+	if (len > UINT32_MAX)
+		return 0;
+	if (!p->table || (p->count + 1) * 2 > p->mask + 1)
+		if (grow_table(p))
+			return 0;
+	i = (uint32_t)dk_hash_bytes(s, len) & p->mask;
+	for (; (id = p->table[i]); i = (i + 1) & p->mask)
+		if (p->lens[id] == len && memcmp(p->strs[id], s, len) == 0)
+			return id;
+	if (p->count >= p->alloc && grow_ids(p))
+		return 0;
+	if (p->count == UINT32_MAX)
+		return 0;
+	copy = dk_arena_strndup(&p->arena, s, len);
+	if (!copy)
+		return 0;
+	id = p->count++;
+	p->strs[id] = copy;
+	p->lens[id] = (uint32_t)len;
+	p->table[i] = id;
+	return id;
+}
+
+void dk_strpool_release(struct dk_strpool *p)
+{
+	dk_arena_release(&p->arena);
+	free(p->strs);
+	free(p->lens);
+	free(p->table);
+	memset(p, 0, sizeof(*p));
+}

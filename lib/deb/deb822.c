@@ -1,0 +1,2 @@
+/* deb822.c - (being written) */
+#include <debkeep/err.h>

@@ -1,0 +1,2 @@
+/* pkglist.c - (being written) */
+#include <debkeep/err.h>

@@ -1,0 +1,2 @@
+/* relation.c - (being written) */
+#include <debkeep/err.h>

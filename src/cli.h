@@ -1,0 +1,59 @@
+/* cli.h - what the command's parts share: the context, the command tables, output helpers */
+#ifndef DEBKEEP_CLI_H
+#define DEBKEEP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <debkeep/err.h>
+
+/* Exit codes, as DESIGN.md says: like diff(1), plus usage/input and internal errors. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FOUND = 1,
+	EXIT_INPUT = 2,
+	EXIT_INTERNAL = 3,
+};
+
+struct cli {
+	bool json;
+	bool progress; /* stderr is a terminal */
+	const char *root;
+	const char *prog; /* "debkeep version compare", for usage messages */
+};
+
+typedef int (*cli_handler)(struct cli *cli, int argc, char **argv);
+
+enum cli_flags {
+	CLI_NEEDS_REPO = 1 << 0,
+};
+
+/* A row of a command table: git's commands[], reprepro's all_actions[]. */
+struct cli_command {
+	const char *name;
+	cli_handler run;
+	unsigned flags;
+	const char *args; /* synopsis of the arguments, for help */
+	const char *help; /* one line */
+};
+
+/* Dispatch argv[0] through table; prints usage for an unknown or missing name. */
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *table, int argc, char **argv);
+void cli_print_table(FILE *f, const char *group, const struct cli_command *table);
+
+/* "debkeep: MSG" on stderr; returns the exit code for err's code. */
+int cli_fail(const struct dk_err *err);
+/* "debkeep: FMT" on stderr; returns EXIT_INPUT. */
+int cli_usage(struct cli *cli, const char *fmt, ...) DK_PRINTF(2, 3);
+int cli_exit_code(int dk_status);
+
+/* Print a JSON value (stolen) on stdout with a newline; returns 0 or EXIT_INTERNAL. */
+int cli_json_out(json_t *v);
+
+/* The group handlers, one per cmd-<group>.c. */
+int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_pkglist(struct cli *cli, int argc, char **argv);
+
+#endif
