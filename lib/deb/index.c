@@ -1,2 +1,440 @@
-/* index.c - (being written) */
-#include <debkeep/err.h>
+/* index.c - loading Packages indices into an interned, zero-copy package table */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <debkeep/deb822.h>
+#include <debkeep/index.h>
+#include <debkeep/input.h>
+
+#include "banned.h"
+
+/* A Packages index is never anywhere near this; the cap only stops a hostile input. */
+#define INDEX_MAX_BYTES ((size_t)4 << 30)
+
+int dk_index_init(struct dk_index *idx, const char *native_arch, struct dk_err *err)
+{
+	memset(idx, 0, sizeof(*idx));
+	idx->native_arch = dk_strpool_intern(&idx->names, native_arch, strlen(native_arch));
+	if (!idx->native_arch)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	return 0;
+}
+
+void dk_index_release(struct dk_index *idx)
+{
+	for (uint32_t i = 0; i < idx->nfiles; i++) {
+		free(idx->files[i].path);
+		dk_buf_release(&idx->files[i].data);
+	}
+	free(idx->files);
+	free(idx->pkgs);
+	free(idx->first_by_name);
+	free(idx->candidate);
+	free(idx->provides_start);
+	free(idx->provides);
+	dk_strpool_release(&idx->names);
+	dk_arena_release(&idx->arena);
+	memset(idx, 0, sizeof(*idx));
+}
+
+const char *dk_index_where(const struct dk_index *idx, const struct dk_pkg *pkg, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%u", idx->files[pkg->file].path, pkg->line);
+	return buf;
+}
+
+static bool slice_is(struct dk_slice s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+static enum dk_multiarch parse_multiarch(struct dk_slice s)
+{
+	if (slice_is(s, "same"))
+		return DK_MA_SAME;
+	if (slice_is(s, "foreign"))
+		return DK_MA_FOREIGN;
+	if (slice_is(s, "allowed"))
+		return DK_MA_ALLOWED;
+	return DK_MA_NO;
+}
+
+/* "name (version)" or "name": the version in parentheses is the source version of a binNMU or rename. */
+static int parse_source(struct dk_index *idx, struct dk_pkg *pkg, struct dk_slice s, const char *where,
+			struct dk_err *err)
+{
+	const char *p = s.p, *end = s.p + s.n, *name_end;
+
+	while (p < end && *p != ' ' && *p != '\t' && *p != '(')
+		p++;
+	name_end = p;
+	pkg->source = dk_strpool_intern(&idx->names, s.p, (size_t)(name_end - s.p));
+	if (!pkg->source)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end)
+		return 0;
+	if (*p != '(' || end[-1] != ')')
+		return dk_err_set(err, DK_EINPUT, "%s: Source: expected 'name (version)', got '%.*s'", where,
+				  (int)s.n, s.p);
+	p++;
+	end--;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p == end)
+		return dk_err_set(err, DK_EINPUT, "%s: Source: empty version in parentheses", where);
+	pkg->source_version.p = p;
+	pkg->source_version.n = (size_t)(end - p);
+	return 0;
+}
+
+static struct dk_slice slice_of(const struct dk_field *f)
+{
+	return (struct dk_slice){ f->value, f->value_len };
+}
+
+/*
+ * Fields are matched by length and first letter before the case-insensitive
+ * compare: this loop runs for every field of a 60,000-stanza index.
+ */
+static void take_field(struct dk_pkg *pkg, const struct dk_field *f, struct dk_slice *name, struct dk_slice *arch,
+		       struct dk_slice *source, struct dk_slice *prio, struct dk_slice *ma)
+{
+	const char *n = f->name;
+
+#define IS(lit) (f->name_len == sizeof(lit) - 1 && strncasecmp(n, lit, sizeof(lit) - 1) == 0)
+	switch (n[0] | 0x20) {
+	case 'p':
+		if (IS("Package"))
+			*name = slice_of(f);
+		else if (IS("Pre-Depends"))
+			pkg->pre_depends = slice_of(f);
+		else if (IS("Provides"))
+			pkg->provides = slice_of(f);
+		else if (IS("Priority"))
+			*prio = slice_of(f);
+		break;
+	case 'v':
+		if (IS("Version"))
+			pkg->version = slice_of(f);
+		break;
+	case 'a':
+		if (IS("Architecture"))
+			*arch = slice_of(f);
+		break;
+	case 'd':
+		if (IS("Depends"))
+			pkg->depends = slice_of(f);
+		break;
+	case 'c':
+		if (IS("Conflicts"))
+			pkg->conflicts = slice_of(f);
+		break;
+	case 'b':
+		if (IS("Breaks"))
+			pkg->breaks = slice_of(f);
+		break;
+	case 's':
+		if (IS("Source"))
+			*source = slice_of(f);
+		break;
+	case 'm':
+		if (IS("Multi-Arch"))
+			*ma = slice_of(f);
+		break;
+	case 'e':
+		if (IS("Essential"))
+			pkg->essential = slice_is(slice_of(f), "yes");
+		break;
+	case 'i':
+		if (IS("Important"))
+			pkg->important = slice_is(slice_of(f), "yes");
+		break;
+	case 'f':
+		if (IS("Filename"))
+			pkg->filename = slice_of(f);
+		break;
+	default:
+		break;
+	}
+#undef IS
+}
+
+static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanza *st, struct dk_err *err)
+{
+	struct dk_slice name = { 0 }, arch = { 0 }, source = { 0 }, prio = { 0 }, ma = { 0 };
+	struct dk_pkg pkg = { 0 };
+	char where[512];
+	int r;
+
+	for (size_t i = 0; i < st->nfields; i++)
+		take_field(&pkg, &st->fields[i], &name, &arch, &source, &prio, &ma);
+	snprintf(where, sizeof(where), "%s:%u", idx->files[file].path, st->line);
+	if (!name.n)
+		return dk_err_set(err, DK_EINPUT, "%s: stanza without a Package field", where);
+	if (!pkg.version.n)
+		return dk_err_set(err, DK_EINPUT, "%s: package '%.*s' has no Version", where, (int)name.n, name.p);
+	if (!arch.n)
+		return dk_err_set(err, DK_EINPUT, "%s: package '%.*s' has no Architecture", where, (int)name.n,
+				  name.p);
+	pkg.arch = dk_strpool_intern(&idx->names, arch.p, arch.n);
+	if (!pkg.arch)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	if (pkg.arch != idx->native_arch && !slice_is(arch, "all"))
+		return 0;
+	pkg.name = dk_strpool_intern(&idx->names, name.p, name.n);
+	if (!pkg.name)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	r = dk_version_parse(&pkg.ver, pkg.version.p, pkg.version.n, err);
+	if (r)
+		return dk_err_prefix(err, "%s: Version", where);
+	pkg.source = pkg.name;
+	pkg.source_version = pkg.version;
+	if (source.n && (r = parse_source(idx, &pkg, source, where, err)))
+		return r;
+	pkg.priority = (uint8_t)dk_priority_parse(prio.p ? prio.p : "", prio.n);
+	pkg.multiarch = (uint8_t)parse_multiarch(ma);
+	pkg.file = file;
+	pkg.line = st->line;
+	pkg.stanza.p = st->fields[0].name;
+	{
+		const struct dk_field *last = &st->fields[st->nfields - 1];
+
+		pkg.stanza.n = (size_t)(last->value + last->value_len - pkg.stanza.p);
+	}
+	if (idx->npkgs == idx->pkgs_alloc) {
+		uint32_t n = idx->pkgs_alloc ? idx->pkgs_alloc * 2 : 4096;
+		struct dk_pkg *p = realloc(idx->pkgs, n * sizeof(*p));
+
+		if (!p)
+			return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+		idx->pkgs = p;
+		idx->pkgs_alloc = n;
+	}
+	idx->pkgs[idx->npkgs++] = pkg;
+	return 0;
+}
+
+static int parse_file(struct dk_index *idx, uint32_t file, struct dk_err *err)
+{
+	struct dk_index_file *f = &idx->files[file];
+	struct dk_deb822 p;
+	struct dk_stanza st;
+	int r;
+
+	dk_deb822_init(&p, f->data.data, f->data.len, f->path, 0);
+	while ((r = dk_deb822_next(&p, &st, err)) > 0)
+		if ((r = add_stanza(idx, file, &st, err)))
+			break;
+	dk_deb822_release(&p);
+	idx->finished = false;
+	return r < 0 ? r : 0;
+}
+
+static int new_file(struct dk_index *idx, const char *name, uint32_t *out, struct dk_err *err)
+{
+	struct dk_index_file *files = realloc(idx->files, (idx->nfiles + 1) * sizeof(*files));
+
+	if (!files)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	idx->files = files;
+	files[idx->nfiles].path = strdup(name);
+	dk_buf_init(&files[idx->nfiles].data, INDEX_MAX_BYTES);
+	if (!files[idx->nfiles].path)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	*out = idx->nfiles++;
+	return 0;
+}
+
+int dk_index_load(struct dk_index *idx, const char *path, struct dk_err *err)
+{
+	uint32_t file;
+	int r = new_file(idx, path, &file, err);
+
+	if (r)
+		return r;
+	r = dk_read_file(path, &idx->files[file].data, INDEX_MAX_BYTES, err);
+	if (r)
+		return r;
+	return parse_file(idx, file, err);
+}
+
+int dk_index_adopt(struct dk_index *idx, struct dk_buf *data, const char *name, struct dk_err *err)
+{
+	uint32_t file;
+	int r = new_file(idx, name, &file, err);
+
+	if (r)
+		return r;
+	idx->files[file].data = *data;
+	dk_buf_init(data, data->max);
+	return parse_file(idx, file, err);
+}
+
+int dk_index_load_mem(struct dk_index *idx, const char *data, size_t len, const char *name, struct dk_err *err)
+{
+	uint32_t file;
+	int r = new_file(idx, name, &file, err);
+
+	if (r)
+		return r;
+	if (dk_buf_add(&idx->files[file].data, data, len))
+		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", name);
+	return parse_file(idx, file, err);
+}
+
+/* Provides of every candidate, grouped by provided name (counting sort into one array). */
+static int collect_provides(struct dk_index *idx, struct dk_err *err)
+{
+	struct dk_relation *rels;
+	uint32_t total = 0;
+	int r = 0;
+
+	rels = calloc(idx->nnames, sizeof(*rels));
+	idx->provides_start = calloc((size_t)idx->nnames + 1, sizeof(uint32_t));
+	if (!rels || !idx->provides_start) {
+		free(rels);
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	}
+	for (uint32_t id = 1; id < idx->nnames; id++) {
+		const struct dk_pkg *pkg = dk_index_candidate_id(idx, id);
+		char where[512];
+
+		if (!pkg || !pkg->provides.n)
+			continue;
+		r = dk_relation_parse(pkg->provides.p, pkg->provides.n, DK_REL_PROVIDES, &idx->arena, &rels[id], err);
+		if (r) {
+			dk_err_prefix(err, "%s: Provides", dk_index_where(idx, pkg, where, sizeof(where)));
+			goto out;
+		}
+		total += (uint32_t)rels[id].count;
+	}
+	idx->provides = malloc((total ? total : 1) * sizeof(*idx->provides));
+	if (!idx->provides) {
+		r = dk_err_set(err, DK_ENOMEM, "index: out of memory");
+		goto out;
+	}
+	/* Provided names may be new (virtual packages): intern them, growing the tables first. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t id = 1; id < idx->nnames; id++) {
+			for (size_t g = 0; g < rels[id].count; g++) {
+				const struct dk_dep_atom *a = &rels[id].groups[g].alts[0];
+				dk_id target = dk_strpool_lookup(&idx->names, a->name.p, a->name.n);
+
+				if (!target || target >= idx->nnames)
+					continue;
+				if (pass == 0) {
+					idx->provides_start[target + 1]++;
+				} else {
+					uint32_t at = idx->provides_start[target]++;
+
+					idx->provides[at].pkg = idx->candidate[id] - 1;
+					idx->provides[at].version = a->version;
+				}
+			}
+		}
+		if (pass == 0)
+			for (uint32_t id = 1; id <= idx->nnames; id++)
+				idx->provides_start[id] += idx->provides_start[id - 1];
+	}
+	/* The second pass advanced every start to the next one's: shift back. */
+	memmove(idx->provides_start + 1, idx->provides_start, idx->nnames * sizeof(uint32_t));
+	idx->provides_start[0] = 0;
+out:
+	free(rels);
+	return r;
+}
+
+int dk_index_finish(struct dk_index *idx, struct dk_err *err)
+{
+	uint32_t nnames;
+
+	free(idx->first_by_name);
+	free(idx->candidate);
+	free(idx->provides_start);
+	free(idx->provides);
+	idx->provides_start = NULL;
+	idx->provides = NULL;
+	/*
+	 * Provided names must have ids before the tables are sized: intern
+	 * them in a first sweep (cheap: only candidates' Provides, and a
+	 * Provides list is short).
+	 */
+	for (uint32_t i = 0; i < idx->npkgs; i++) {
+		const struct dk_pkg *pkg = &idx->pkgs[i];
+		const char *p = pkg->provides.p, *end = p + pkg->provides.n;
+
+		while (p && p < end) {
+			const char *s;
+
+			while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ','))
+				p++;
+			s = p;
+			while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',' &&
+			       *p != '(' && *p != ':')
+				p++;
+			if (p > s && !dk_strpool_intern(&idx->names, s, (size_t)(p - s)))
+				return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+			while (p < end && *p != ',')
+				p++;
+		}
+	}
+	nnames = dk_strpool_count(&idx->names);
+	idx->first_by_name = calloc(nnames, sizeof(uint32_t));
+	idx->candidate = calloc(nnames, sizeof(uint32_t));
+	if (!idx->first_by_name || !idx->candidate)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	idx->nnames = nnames;
+	/* Chain versions of one name in load order; the candidate is the highest, the first one on ties. */
+	for (uint32_t i = idx->npkgs; i-- > 0;) {
+		struct dk_pkg *pkg = &idx->pkgs[i];
+
+		pkg->next_same_name = idx->first_by_name[pkg->name];
+		idx->first_by_name[pkg->name] = i + 1;
+	}
+	for (uint32_t i = 0; i < idx->npkgs; i++) {
+		const struct dk_pkg *pkg = &idx->pkgs[i];
+		uint32_t cur = idx->candidate[pkg->name];
+
+		if (!cur || dk_version_cmp(&pkg->ver, &idx->pkgs[cur - 1].ver) > 0)
+			idx->candidate[pkg->name] = i + 1;
+	}
+	int r = collect_provides(idx, err);
+	if (r)
+		return r;
+	idx->finished = true;
+	return 0;
+}
+
+const struct dk_pkg *dk_index_candidate(const struct dk_index *idx, const char *name, size_t len)
+{
+	return dk_index_candidate_id(idx, dk_strpool_lookup(&idx->names, name, len));
+}
+
+int dk_index_detect_arch(const char *data, size_t len, struct dk_buf *arch)
+{
+	static const char key[] = "\nArchitecture:";
+	const char *p = data, *end = data + len;
+
+	while ((p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1))) {
+		const char *v = p + sizeof(key) - 1, *e;
+
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		for (e = v; e < end && *e != '\n' && *e != '\r' && *e != ' ' && *e != '\t'; e++)
+			;
+		p = e;
+		if (e == v || (e - v == 3 && memcmp(v, "all", 3) == 0))
+			continue;
+		dk_buf_reset(arch);
+		return dk_buf_add(arch, v, (size_t)(e - v));
+	}
+	return DK_NOTFOUND;
+}
