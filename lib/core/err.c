@@ -8,7 +8,7 @@
 
 #include "banned.h"
 
-static void vset(struct dk_err *err, const char *fmt, va_list ap)
+DK_PRINTF(2, 0) static void vset(struct dk_err *err, const char *fmt, va_list ap)
 {
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 }
