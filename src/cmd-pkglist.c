@@ -133,7 +133,8 @@ static bool wanted_arch(const struct pkglist_opts *o, const char *arch)
 static int load_and_resolve(const struct pkglist_opts *o, const struct dk_pkglist *pl, struct arch_run *runs,
 			    size_t nruns, struct dk_err *err)
 {
-	struct dk_buf data = DK_BUF_INIT, arch = DK_BUF_INIT;
+	struct dk_input data = DK_INPUT_INIT;
+	struct dk_buf arch = DK_BUF_INIT;
 	int r = 0;
 
 	for (size_t i = 0; i < nruns; i++) {
@@ -146,7 +147,8 @@ static int load_and_resolve(const struct pkglist_opts *o, const struct dk_pkglis
 		bool any = false;
 		bool all_only;
 
-		if ((r = dk_read_file(o->indices[f], &data, 0, err)))
+		dk_input_release(&data);
+		if ((r = dk_input_open(&data, o->indices[f], 0, err)))
 			goto out;
 		r = dk_index_detect_arch(data.data, data.len, &arch);
 		if (r < 0) {
@@ -187,7 +189,7 @@ static int load_and_resolve(const struct pkglist_opts *o, const struct dk_pkglis
 		}
 	}
 out:
-	dk_buf_release(&data);
+	dk_input_release(&data);
 	dk_buf_release(&arch);
 	return r;
 }

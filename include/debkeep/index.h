@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "input.h"
 #include "err.h"
 #include "pkglist.h"
 #include "relation.h"
@@ -56,11 +57,12 @@ struct dk_provide {
 
 struct dk_index_file {
 	char *path;
-	struct dk_buf data;
+	struct dk_input in;
 };
 
 struct dk_index {
 	dk_id native_arch;
+	dk_id all_arch;
 	struct dk_strpool names; /* package names, architectures and sources */
 	struct dk_arena arena;
 	struct dk_pkg *pkgs;
@@ -83,8 +85,8 @@ int dk_index_init(struct dk_index *idx, const char *native_arch, struct dk_err *
 int dk_index_load(struct dk_index *idx, const char *path, struct dk_err *err);
 /* Same for bytes in memory; the index takes a copy. name is used in messages. */
 int dk_index_load_mem(struct dk_index *idx, const char *data, size_t len, const char *name, struct dk_err *err);
-/* Same for a buffer already read (dk_read_file): the index takes it over and data is left empty. */
-int dk_index_adopt(struct dk_index *idx, struct dk_buf *data, const char *name, struct dk_err *err);
+/* Same for an input already open (dk_input_open): the index takes it over and in is left empty. */
+int dk_index_adopt(struct dk_index *idx, struct dk_input *in, const char *name, struct dk_err *err);
 /*
  * Pick each name's candidate (the highest version across all loaded files,
  * as apt does without pinning; on equal versions the first loaded wins) and

@@ -19,4 +19,22 @@ int dk_read_file(const char *path, struct dk_buf *out, size_t max, struct dk_err
 int dk_decompress_mem(const void *p, size_t n, const char *name, struct dk_buf *out, size_t max,
 		      struct dk_err *err);
 
+/*
+ * A whole input, read-only: a plain regular file is mapped (no copy; the
+ * big Packages indices are read this way), anything compressed is
+ * decompressed into buf. data is not NUL-terminated.
+ */
+struct dk_input {
+	const char *data;
+	size_t len;
+	void *map;
+	size_t map_len;
+	struct dk_buf buf;
+};
+
+#define DK_INPUT_INIT { NULL, 0, NULL, 0, DK_BUF_INIT }
+
+int dk_input_open(struct dk_input *in, const char *path, size_t max, struct dk_err *err);
+void dk_input_release(struct dk_input *in);
+
 #endif

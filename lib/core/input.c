@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +48,8 @@ static int read_all_fd(int fd, const char *path, struct dk_buf *out, size_t max,
 	for (;;) {
 		ssize_t n;
 
-		if (out->cap - out->len < 65536 + 1 && dk_buf_grow(out, 65536))
+		/* Grow only when full: a regular file was sized exactly above, and doubling it would copy it. */
+		if (out->cap - out->len <= 1 && dk_buf_grow(out, out->len < 65536 ? 65536 : out->len))
 			return dk_err_set(err, DK_ENOMEM, "%s: out of memory", path);
 		n = read(fd, out->data + out->len, out->cap - out->len - 1);
 		if (n < 0 && errno == EINTR)
@@ -152,4 +154,53 @@ int dk_read_file(const char *path, struct dk_buf *out, size_t max, struct dk_err
 	r = dk_decompress_mem(raw.data, raw.len, path, out, max, err);
 	dk_buf_release(&raw);
 	return r;
+}
+
+int dk_input_open(struct dk_input *in, const char *path, size_t max, struct dk_err *err)
+{
+	unsigned char magic[8];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	*in = (struct dk_input)DK_INPUT_INIT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dk_err_errno(err, "%s", path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0)
+		goto read_it;
+	n = pread(fd, magic, sizeof(magic), 0);
+	if (n <= 0 || is_compressed(magic, (size_t)n))
+		goto read_it;
+	if (max && (size_t)st.st_size > max) {
+		close(fd);
+		return dk_err_set(err, DK_EINPUT, "%s: larger than the limit of %zu bytes", path, max);
+	}
+	/* Populated up front: the parser reads every byte, and faulting page by page costs more. */
+	in->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (in->map == MAP_FAILED) {
+		in->map = NULL;
+		goto read_it;
+	}
+	close(fd);
+	in->map_len = (size_t)st.st_size;
+	in->data = in->map;
+	in->len = in->map_len;
+	return 0;
+read_it:
+	close(fd);
+	r = dk_read_file(path, &in->buf, max, err);
+	if (r)
+		return r;
+	in->data = in->buf.data;
+	in->len = in->buf.len;
+	return 0;
+}
+
+void dk_input_release(struct dk_input *in)
+{
+	if (in->map)
+		munmap(in->map, in->map_len);
+	dk_buf_release(&in->buf);
+	*in = (struct dk_input)DK_INPUT_INIT;
 }

@@ -17,7 +17,8 @@ int dk_index_init(struct dk_index *idx, const char *native_arch, struct dk_err *
 {
 	memset(idx, 0, sizeof(*idx));
 	idx->native_arch = dk_strpool_intern(&idx->names, native_arch, strlen(native_arch));
-	if (!idx->native_arch)
+	idx->all_arch = dk_strpool_intern(&idx->names, "all", 3);
+	if (!idx->native_arch || !idx->all_arch)
 		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
 	return 0;
 }
@@ -26,7 +27,7 @@ void dk_index_release(struct dk_index *idx)
 {
 	for (uint32_t i = 0; i < idx->nfiles; i++) {
 		free(idx->files[i].path);
-		dk_buf_release(&idx->files[i].data);
+		dk_input_release(&idx->files[i].in);
 	}
 	free(idx->files);
 	free(idx->pkgs);
@@ -184,10 +185,13 @@ static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanz
 	if (!arch.n)
 		return dk_err_set(err, DK_EINPUT, "%s: package '%.*s' has no Architecture", where, (int)name.n,
 				  name.p);
-	pkg.arch = dk_strpool_intern(&idx->names, arch.p, arch.n);
-	if (!pkg.arch)
-		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-	if (pkg.arch != idx->native_arch && !slice_is(arch, "all"))
+	/* Compared before interning: most stanzas of a foreign index are skipped without touching the pool. */
+	if (arch.n == 3 && memcmp(arch.p, "all", 3) == 0)
+		pkg.arch = idx->all_arch;
+	else if (arch.n == dk_strpool_len(&idx->names, idx->native_arch) &&
+		 memcmp(arch.p, dk_strpool_str(&idx->names, idx->native_arch), arch.n) == 0)
+		pkg.arch = idx->native_arch;
+	else
 		return 0;
 	pkg.name = dk_strpool_intern(&idx->names, name.p, name.n);
 	if (!pkg.name)
@@ -229,7 +233,7 @@ static int parse_file(struct dk_index *idx, uint32_t file, struct dk_err *err)
 	struct dk_stanza st;
 	int r;
 
-	dk_deb822_init(&p, f->data.data, f->data.len, f->path, 0);
+	dk_deb822_init(&p, f->in.data, f->in.len, f->path, 0);
 	while ((r = dk_deb822_next(&p, &st, err)) > 0)
 		if ((r = add_stanza(idx, file, &st, err)))
 			break;
@@ -246,7 +250,7 @@ static int new_file(struct dk_index *idx, const char *name, uint32_t *out, struc
 		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
 	idx->files = files;
 	files[idx->nfiles].path = strdup(name);
-	dk_buf_init(&files[idx->nfiles].data, INDEX_MAX_BYTES);
+	files[idx->nfiles].in = (struct dk_input)DK_INPUT_INIT;
 	if (!files[idx->nfiles].path)
 		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
 	*out = idx->nfiles++;
@@ -260,21 +264,21 @@ int dk_index_load(struct dk_index *idx, const char *path, struct dk_err *err)
 
 	if (r)
 		return r;
-	r = dk_read_file(path, &idx->files[file].data, INDEX_MAX_BYTES, err);
+	r = dk_input_open(&idx->files[file].in, path, INDEX_MAX_BYTES, err);
 	if (r)
 		return r;
 	return parse_file(idx, file, err);
 }
 
-int dk_index_adopt(struct dk_index *idx, struct dk_buf *data, const char *name, struct dk_err *err)
+int dk_index_adopt(struct dk_index *idx, struct dk_input *in, const char *name, struct dk_err *err)
 {
 	uint32_t file;
 	int r = new_file(idx, name, &file, err);
 
 	if (r)
 		return r;
-	idx->files[file].data = *data;
-	dk_buf_init(data, data->max);
+	idx->files[file].in = *in;
+	*in = (struct dk_input)DK_INPUT_INIT;
 	return parse_file(idx, file, err);
 }
 
@@ -285,8 +289,10 @@ int dk_index_load_mem(struct dk_index *idx, const char *data, size_t len, const 
 
 	if (r)
 		return r;
-	if (dk_buf_add(&idx->files[file].data, data, len))
+	if (dk_buf_add(&idx->files[file].in.buf, data, len))
 		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", name);
+	idx->files[file].in.data = idx->files[file].in.buf.data;
+	idx->files[file].in.len = len;
 	return parse_file(idx, file, err);
 }
 

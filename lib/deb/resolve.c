@@ -197,6 +197,25 @@ static bool inst_broken(struct solver *s, dk_id name)
 	return false;
 }
 
+static void note_failure(struct solver *s, dk_id leaf, const struct dk_dep_group *g, bool pre, bool saw_excluded);
+
+/* Would an excluded package have met the group? Then the exclusion is the reason it cannot be met. */
+static bool group_hits_excluded(const struct solver *s, const struct dk_dep_group *g)
+{
+	for (size_t i = 0; i < g->count; i++) {
+		dk_id target = lookup(s, g->alts[i].name);
+
+		if (!target)
+			continue;
+		if (s->st[target].excluded)
+			return true;
+		for (uint32_t k = s->idx->provides_start[target]; k < s->idx->provides_start[target + 1]; k++)
+			if (s->st[s->idx->pkgs[s->idx->provides[k].pkg].name].excluded)
+				return true;
+	}
+	return false;
+}
+
 /* apt's IsInstallOkDependenciesSatisfiableByCandidates. */
 static bool satisfiable_by_candidates(struct solver *s, dk_id name)
 {
@@ -207,10 +226,16 @@ static bool satisfiable_by_candidates(struct solver *s, dk_id name)
 		return false;
 	rels[0] = &d->depends;
 	rels[1] = &d->pre_depends;
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < rels[k]->count; i++)
-			if (!group_satisfied(s, &rels[k]->groups[i], false))
-				return false;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < rels[k]->count; i++) {
+			const struct dk_dep_group *g = &rels[k]->groups[i];
+
+			if (group_satisfied(s, g, false))
+				continue;
+			note_failure(s, name, g, k == 1, group_hits_excluded(s, g));
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -252,23 +277,19 @@ static int sol_push(struct sol_list *l, dk_id id)
 }
 
 /* The candidates that satisfy one alternative, sorted as apt sorts them (insertion sort: lists are short). */
-static int atom_solutions(struct solver *s, const struct dk_dep_atom *a, struct sol_list *out, bool *saw_excluded)
+static int atom_solutions(struct solver *s, const struct dk_dep_atom *a, struct sol_list *out)
 {
 	dk_id target = lookup(s, a->name);
 	size_t first = out->n;
 
 	if (!target)
 		return 0;
-	if (s->st[target].excluded)
-		*saw_excluded = true;
 	if (real_satisfies(s, a, target, false) && sol_push(out, target))
 		return DK_ENOMEM;
 	for (uint32_t i = s->idx->provides_start[target]; i < s->idx->provides_start[target + 1]; i++) {
 		const struct dk_provide *pv = &s->idx->provides[i];
 		dk_id owner = s->idx->pkgs[pv->pkg].name;
 
-		if (s->st[owner].excluded)
-			*saw_excluded = true;
 		if (provide_satisfies(s, a, pv, false) && sol_push(out, owner))
 			return DK_ENOMEM;
 	}
@@ -322,8 +343,12 @@ static void group_text(const struct dk_dep_group *g, struct dk_slice *out)
 	out->n = (size_t)(end - first->name.p);
 }
 
-/* Remember why the first group that could not be met failed: the chain, the group and the cause. */
-static void note_failure(struct solver *s, const struct dk_dep_group *g, bool pre, bool saw_excluded)
+/*
+ * Remember why the first group that could not be met failed: the chain (the
+ * packages being marked, then leaf if it is not marked yet), the group and
+ * the cause. The first failure of a walk is the deepest one.
+ */
+static void note_failure(struct solver *s, dk_id leaf, const struct dk_dep_group *g, bool pre, bool saw_excluded)
 {
 	struct dk_slice text;
 
@@ -333,6 +358,8 @@ static void note_failure(struct solver *s, const struct dk_dep_group *g, bool pr
 	dk_buf_reset(&s->failure);
 	for (uint32_t i = 0; i < s->depth; i++)
 		dk_buf_addf(&s->failure, "%s%s", i ? " -> " : "", dk_index_str(s->idx, s->stack[i]));
+	if (leaf && (!s->depth || s->stack[s->depth - 1] != leaf))
+		dk_buf_addf(&s->failure, "%s%s", s->depth ? " -> " : "", dk_index_str(s->idx, leaf));
 	group_text(g, &text);
 	dk_buf_addf(&s->failure, ": %s: %.*s: ", pre ? "Pre-Depends" : "Depends", (int)text.n, text.p);
 	if (saw_excluded) {
@@ -436,22 +463,24 @@ static bool remove_conflicts(struct solver *s, dk_id name, const struct deps *d)
 	return true;
 }
 
-static bool install_group(struct solver *s, const struct dk_dep_group *g, bool pre, bool from_user)
+static bool install_group(struct solver *s, const struct dk_dep_group *g, bool pre)
 {
 	struct sol_list sols = { 0 };
-	bool saw_excluded = false, found = false;
+	bool found = false, had_failure = s->have_failure;
 
 	if (group_satisfied(s, g, true))
 		return true;
 	for (size_t i = 0; i < g->count && !s->internal; i++)
-		if (atom_solutions(s, &g->alts[i], &sols, &saw_excluded))
+		if (atom_solutions(s, &g->alts[i], &sols))
 			s->internal = dk_err_set(s->err, DK_ENOMEM, "resolve: out of memory");
 	for (size_t i = 0; i < sols.n && !found && !s->internal; i++)
 		found = mark_install(s, sols.ids[i], true, false, g, pre);
 	free(sols.ids);
 	if (!found && !s->internal)
-		note_failure(s, g, pre, saw_excluded);
-	(void)from_user;
+		note_failure(s, 0, g, pre, group_hits_excluded(s, g));
+	/* Alternatives that failed before one worked are not why anything failed. */
+	if (found)
+		s->have_failure = had_failure;
 	return found;
 }
 
@@ -492,10 +521,10 @@ static bool mark_install(struct solver *s, dk_id name, bool auto_inst, bool from
 		return false;
 	/* apt keeps Depends before Pre-Depends in a version's dependency list. */
 	for (size_t i = 0; i < d->depends.count && !(failed && !from_user); i++)
-		if (!install_group(s, &d->depends.groups[i], false, from_user))
+		if (!install_group(s, &d->depends.groups[i], false))
 			failed = true;
 	for (size_t i = 0; i < d->pre_depends.count && !(failed && !from_user); i++)
-		if (!install_group(s, &d->pre_depends.groups[i], true, from_user))
+		if (!install_group(s, &d->pre_depends.groups[i], true))
 			failed = true;
 	s->depth--;
 	if (failed && !from_user) {
@@ -558,6 +587,13 @@ static int compact(struct dk_resolution *res, struct dk_err *err)
 	return 0;
 }
 
+static int failed(struct solver *s, dk_id name)
+{
+	if (s->have_failure)
+		return dk_err_set(s->err, DK_EINPUT, "unsatisfiable dependency: %s", s->failure.data);
+	return dk_err_set(s->err, DK_EINPUT, "%s: cannot be installed", dk_index_str(s->idx, name));
+}
+
 struct request {
 	dk_id name;
 	const char *reason;
@@ -585,9 +621,7 @@ static int run(const struct dk_index *idx, struct request *reqs, size_t n, const
 	/* apt-get install: every package on the command line is marked first, without its dependencies... */
 	for (size_t i = 0; i < n; i++) {
 		if (!mark_install(&s, reqs[i].name, false, true, NULL, false)) {
-			r = s.internal ? s.internal
-				       : dk_err_set(err, DK_EINPUT, "%s: cannot be installed",
-						    dk_index_str(idx, reqs[i].name));
+			r = s.internal ? s.internal : failed(&s, reqs[i].name);
 			goto out;
 		}
 		res->items[res->item_of_name[reqs[i].name] - 1].reason = reqs[i].reason;
@@ -596,13 +630,7 @@ static int run(const struct dk_index *idx, struct request *reqs, size_t n, const
 	for (size_t i = 0; i < n; i++) {
 		s.have_failure = false;
 		if (!mark_install(&s, reqs[i].name, true, true, NULL, false) || s.internal) {
-			if (s.internal) {
-				r = s.internal;
-			} else if (s.have_failure) {
-				r = dk_err_set(err, DK_EINPUT, "unsatisfiable dependency: %s", s.failure.data);
-			} else {
-				r = dk_err_set(err, DK_EINPUT, "%s: cannot be installed", dk_index_str(idx, reqs[i].name));
-			}
+			r = s.internal ? s.internal : failed(&s, reqs[i].name);
 			goto out;
 		}
 	}
