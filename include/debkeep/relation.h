@@ -45,7 +45,7 @@ struct dk_dep_atom {
 	struct dk_slice name;
 	struct dk_slice archqual; /* after ':' ("any", "native", "amd64"); n == 0 when absent */
 	enum dk_relop op;
-	bool deprecated_op;       /* written as '<' or '>' */
+	bool deprecated_op;       /* written as '<' or '>', or with no operator, as in (1.0) */
 	struct dk_slice version;  /* n == 0 when op == DK_REL_ANY */
 	struct dk_archlist arches; /* count == 0 when absent */
 	struct dk_profile_list *profiles; /* disjunction of lists */
