@@ -69,9 +69,18 @@ static int read_all_fd(int fd, const char *path, struct dk_buf *out, size_t max,
 static int archive_fail(struct archive *a, const char *name, struct dk_err *err)
 {
 	const char *msg = archive_error_string(a);
-	int code = archive_errno(a) == ENOMEM ? DK_ENOMEM : DK_EINPUT;
+	char clean[256];
+	size_t n = 0;
 
-	return dk_err_set(err, code, "%s: %s", name, msg && *msg ? msg : "cannot decompress");
+	if (archive_errno(a) == ENOMEM)
+		return dk_err_set(err, DK_ENOMEM, "%s: out of memory while decompressing", name);
+	/* libarchive's texts come from the codec libraries, with their spacing: fold it. */
+	for (const char *p = msg ? msg : ""; *p && n + 1 < sizeof(clean); p++)
+		if (!(*p == ' ' && (n == 0 || clean[n - 1] == ' ')))
+			clean[n++] = *p;
+	clean[n] = '\0';
+	return dk_err_set(err, DK_EINPUT, "%s: corrupt or truncated compressed data%s%s", name, n ? ": " : "",
+			  clean);
 }
 
 int dk_decompress_mem(const void *p, size_t n, const char *name, struct dk_buf *out, size_t max,
