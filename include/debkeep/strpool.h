@@ -15,7 +15,7 @@ struct dk_strpool {
 	uint32_t *lens;
 	uint32_t count;    /* ids in use are 1..count-1 */
 	uint32_t alloc;
-	uint32_t *table;   /* open addressing: id or 0 */
+	uint64_t *table;   /* open addressing: id in the low half, 0 when empty; the hash's high bits above */
 	uint32_t mask;
 };
 

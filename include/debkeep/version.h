@@ -18,7 +18,7 @@ struct dk_version {
 
 /*
  * Parse s[0..len) with dpkg's validity rules (parseversion() in
- * lib/dpkg/parsehelp.c): errors such as "version '1:' has nothing after
+ * lib/dpkg/parsehelp.c): errors such as "version '1:': nothing after
  * colon in version number" come with code DK_EINPUT. Leading and trailing
  * blanks are ignored as dpkg ignores them; embedded blanks are an error.
  */

@@ -1,4 +1,5 @@
 /* strpool.c - string interning with an open-addressing table of ids */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +38,30 @@ uint64_t dk_hash_bytes(const void *p, size_t n)
 	return h;
 }
 
+/*
+ * A slot keeps the id and the upper 32 bits of the string's hash, so a probe
+ * that meets another string is rejected without touching that string: the
+ * table is the only memory a miss reads.
+ */
+static inline uint64_t slot_make(dk_id id, uint64_t h)
+{
+	return (h & 0xffffffff00000000ULL) | id;
+}
+
 static int grow_table(struct dk_strpool *p)
 {
 	uint32_t nsize = p->mask ? (p->mask + 1) * 2 : 1024;
-	uint32_t *t = calloc(nsize, sizeof(*t));
+	uint64_t *t = calloc(nsize, sizeof(*t));
 
 	if (!t)
 		return -1;
 	for (uint32_t id = 1; id < p->count; id++) {
-		uint32_t i = (uint32_t)dk_hash_bytes(p->strs[id], p->lens[id]) & (nsize - 1);
+		uint64_t h = dk_hash_bytes(p->strs[id], p->lens[id]);
+		uint32_t i = (uint32_t)h & (nsize - 1);
 
 		while (t[i])
 			i = (i + 1) & (nsize - 1);
-		t[i] = id;
+		t[i] = slot_make(id, h);
 	}
 	free(p->table);
 	p->table = t;
@@ -78,22 +90,41 @@ static int grow_ids(struct dk_strpool *p)
 	return 0;
 }
 
+/* The slot for s: its id, or the empty slot where it would go (*found false). */
+static uint32_t probe(const struct dk_strpool *p, const char *s, size_t len, uint64_t h, bool *found)
+{
+	uint32_t i = (uint32_t)h & p->mask;
+	uint64_t tag = h & 0xffffffff00000000ULL;
+
+	for (uint64_t e; (e = p->table[i]); i = (i + 1) & p->mask) {
+		dk_id id = (dk_id)e;
+
+		if ((e & 0xffffffff00000000ULL) == tag && p->lens[id] == len && memcmp(p->strs[id], s, len) == 0) {
+			*found = true;
+			return i;
+		}
+	}
+	*found = false;
+	return i;
+}
+
 dk_id dk_strpool_lookup(const struct dk_strpool *p, const char *s, size_t len)
 {
+	bool found;
 	uint32_t i;
 
 	if (!p->table)
 		return 0;
-	i = (uint32_t)dk_hash_bytes(s, len) & p->mask;
-	for (uint32_t id; (id = p->table[i]); i = (i + 1) & p->mask)
-		if (p->lens[id] == len && memcmp(p->strs[id], s, len) == 0)
-			return id;
-	return 0;
+	i = probe(p, s, len, dk_hash_bytes(s, len), &found);
+	return found ? (dk_id)p->table[i] : 0;
 }
 
 dk_id dk_strpool_intern(struct dk_strpool *p, const char *s, size_t len)
 {
-	uint32_t i, id;
+	uint64_t h = dk_hash_bytes(s, len);
+	bool found;
+	uint32_t i;
+	dk_id id;
 	char *copy;
 
 	if (len > UINT32_MAX)
@@ -101,10 +132,9 @@ dk_id dk_strpool_intern(struct dk_strpool *p, const char *s, size_t len)
 	if (!p->table || (p->count + 1) * 2 > p->mask + 1)
 		if (grow_table(p))
 			return 0;
-	i = (uint32_t)dk_hash_bytes(s, len) & p->mask;
-	for (; (id = p->table[i]); i = (i + 1) & p->mask)
-		if (p->lens[id] == len && memcmp(p->strs[id], s, len) == 0)
-			return id;
+	i = probe(p, s, len, h, &found);
+	if (found)
+		return (dk_id)p->table[i];
 	if (p->count >= p->alloc && grow_ids(p))
 		return 0;
 	if (p->count == UINT32_MAX)
@@ -115,7 +145,7 @@ dk_id dk_strpool_intern(struct dk_strpool *p, const char *s, size_t len)
 	id = p->count++;
 	p->strs[id] = copy;
 	p->lens[id] = (uint32_t)len;
-	p->table[i] = id;
+	p->table[i] = slot_make(id, h);
 	return id;
 }
 

@@ -65,8 +65,7 @@ static enum dk_multiarch parse_multiarch(struct dk_slice s)
 }
 
 /* "name (version)" or "name": the version in parentheses is the source version of a binNMU or rename. */
-static int parse_source(struct dk_index *idx, struct dk_pkg *pkg, struct dk_slice s, const char *where,
-			struct dk_err *err)
+static int parse_source(struct dk_index *idx, struct dk_pkg *pkg, struct dk_slice s, struct dk_err *err)
 {
 	const char *p = s.p, *end = s.p + s.n, *name_end;
 
@@ -81,8 +80,7 @@ static int parse_source(struct dk_index *idx, struct dk_pkg *pkg, struct dk_slic
 	if (p == end)
 		return 0;
 	if (*p != '(' || end[-1] != ')')
-		return dk_err_set(err, DK_EINPUT, "%s: Source: expected 'name (version)', got '%.*s'", where,
-				  (int)s.n, s.p);
+		return dk_err_set(err, DK_EINPUT, "Source: expected 'name (version)', got '%.*s'", (int)s.n, s.p);
 	p++;
 	end--;
 	while (p < end && (*p == ' ' || *p == '\t'))
@@ -90,7 +88,7 @@ static int parse_source(struct dk_index *idx, struct dk_pkg *pkg, struct dk_slic
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	if (p == end)
-		return dk_err_set(err, DK_EINPUT, "%s: Source: empty version in parentheses", where);
+		return dk_err_set(err, DK_EINPUT, "Source: empty version in parentheses");
 	pkg->source_version.p = p;
 	pkg->source_version.n = (size_t)(end - p);
 	return 0;
@@ -99,6 +97,15 @@ static int parse_source(struct dk_index *idx, struct dk_pkg *pkg, struct dk_slic
 static struct dk_slice slice_of(const struct dk_field *f)
 {
 	return (struct dk_slice){ f->value, f->value_len };
+}
+
+/* ASCII case-insensitive equality with a lower-or-upper-case literal; inlined in the field switch. */
+static inline bool name_eq(const char *s, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] | 0x20) != (lit[i] | 0x20))
+			return false;
+	return true;
 }
 
 /*
@@ -110,7 +117,7 @@ static void take_field(struct dk_pkg *pkg, const struct dk_field *f, struct dk_s
 {
 	const char *n = f->name;
 
-#define IS(lit) (f->name_len == sizeof(lit) - 1 && strncasecmp(n, lit, sizeof(lit) - 1) == 0)
+#define IS(lit) (f->name_len == sizeof(lit) - 1 && name_eq(n, lit, sizeof(lit) - 1))
 	switch (n[0] | 0x20) {
 	case 'p':
 		if (IS("Package"))
@@ -172,19 +179,16 @@ static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanz
 {
 	struct dk_slice name = { 0 }, arch = { 0 }, source = { 0 }, prio = { 0 }, ma = { 0 };
 	struct dk_pkg pkg = { 0 };
-	char where[512];
 	int r;
 
 	for (size_t i = 0; i < st->nfields; i++)
 		take_field(&pkg, &st->fields[i], &name, &arch, &source, &prio, &ma);
-	snprintf(where, sizeof(where), "%s:%u", idx->files[file].path, st->line);
 	if (!name.n)
-		return dk_err_set(err, DK_EINPUT, "%s: stanza without a Package field", where);
+		return dk_err_set(err, DK_EINPUT, "stanza without a Package field");
 	if (!pkg.version.n)
-		return dk_err_set(err, DK_EINPUT, "%s: package '%.*s' has no Version", where, (int)name.n, name.p);
+		return dk_err_set(err, DK_EINPUT, "package '%.*s' has no Version", (int)name.n, name.p);
 	if (!arch.n)
-		return dk_err_set(err, DK_EINPUT, "%s: package '%.*s' has no Architecture", where, (int)name.n,
-				  name.p);
+		return dk_err_set(err, DK_EINPUT, "package '%.*s' has no Architecture", (int)name.n, name.p);
 	/* Compared before interning: most stanzas of a foreign index are skipped without touching the pool. */
 	if (arch.n == 3 && memcmp(arch.p, "all", 3) == 0)
 		pkg.arch = idx->all_arch;
@@ -198,10 +202,10 @@ static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanz
 		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
 	r = dk_version_parse(&pkg.ver, pkg.version.p, pkg.version.n, err);
 	if (r)
-		return dk_err_prefix(err, "%s: Version", where);
+		return dk_err_prefix(err, "Version");
 	pkg.source = pkg.name;
 	pkg.source_version = pkg.version;
-	if (source.n && (r = parse_source(idx, &pkg, source, where, err)))
+	if (source.n && (r = parse_source(idx, &pkg, source, err)))
 		return r;
 	pkg.priority = (uint8_t)dk_priority_parse(prio.p ? prio.p : "", prio.n);
 	pkg.multiarch = (uint8_t)parse_multiarch(ma);
@@ -233,10 +237,23 @@ static int parse_file(struct dk_index *idx, uint32_t file, struct dk_err *err)
 	struct dk_stanza st;
 	int r;
 
+	/* Debian's stanzas average over 700 bytes: size the table once instead of doubling a 10 MB array. */
+	if (idx->pkgs_alloc - idx->npkgs < f->in.len / 700) {
+		uint32_t want = idx->npkgs + (uint32_t)(f->in.len / 700) + 64;
+		struct dk_pkg *pk = realloc(idx->pkgs, want * sizeof(*pk));
+
+		if (pk) {
+			idx->pkgs = pk;
+			idx->pkgs_alloc = want;
+		}
+	}
 	dk_deb822_init(&p, f->in.data, f->in.len, f->path, 0);
-	while ((r = dk_deb822_next(&p, &st, err)) > 0)
-		if ((r = add_stanza(idx, file, &st, err)))
+	while ((r = dk_deb822_next(&p, &st, err)) > 0) {
+		if ((r = add_stanza(idx, file, &st, err))) {
+			dk_err_prefix(err, "%s:%u", f->path, st.line);
 			break;
+		}
+	}
 	dk_deb822_release(&p);
 	idx->finished = false;
 	return r < 0 ? r : 0;
