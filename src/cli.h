@@ -53,7 +53,14 @@ int cli_exit_code(int dk_status);
 int cli_json_out(json_t *v);
 
 /* The group handlers, one per cmd-<group>.c. */
-int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_cve(struct cli *cli, int argc, char **argv);
+int cmd_diff(struct cli *cli, int argc, char **argv);
+int cmd_ebg(struct cli *cli, int argc, char **argv);
+int cmd_gate(struct cli *cli, int argc, char **argv);
+int cmd_kconfig(struct cli *cli, int argc, char **argv);
+int cmd_lava(struct cli *cli, int argc, char **argv);
 int cmd_pkglist(struct cli *cli, int argc, char **argv);
+int cmd_swu(struct cli *cli, int argc, char **argv);
+int cmd_version(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -13,6 +13,13 @@ static int cmd_help(struct cli *cli, int argc, char **argv);
 static const struct cli_command commands[] = {
 	{ "version", cmd_version, 0, "compare A B | compare --batch", "compare Debian versions as dpkg does" },
 	{ "pkglist", cmd_pkglist, 0, "resolve|why ...", "resolve a package list against Packages indices" },
+	{ "diff", cmd_diff, 0, "A B", "explain every difference between two builds, .debs or trees" },
+	{ "cve", cmd_cve, CLI_NEEDS_REPO, "update|scan|diff ...", "security tracker data and what it says of a target" },
+	{ "gate", cmd_gate, CLI_NEEDS_REPO, "...", "release decision with evidence (exit 0 pass, 1 fail)" },
+	{ "kconfig", cmd_kconfig, 0, "check CONFIG", "kernel configuration hardening report" },
+	{ "swu", cmd_swu, 0, "create|verify ...", "SWUpdate A/B update bundles" },
+	{ "ebg", cmd_ebg, 0, "env read|write FILE", "EFI Boot Guard environment (BGENV.DAT)" },
+	{ "lava", cmd_lava, 0, "job ...", "LAVA test job definitions for an image" },
 	{ "help", cmd_help, 0, NULL, "this list" },
 	{ NULL, NULL, 0, NULL, NULL },
 };

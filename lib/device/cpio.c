@@ -1,0 +1,2 @@
+/* cpio.c - (being written) */
+#include <debkeep/err.h>

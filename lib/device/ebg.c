@@ -1,0 +1,2 @@
+/* ebg.c - (being written) */
+#include <debkeep/err.h>

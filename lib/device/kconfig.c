@@ -1,0 +1,2 @@
+/* kconfig.c - (being written) */
+#include <debkeep/err.h>

@@ -1,0 +1,2 @@
+/* lava.c - (being written) */
+#include <debkeep/err.h>

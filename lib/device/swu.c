@@ -1,0 +1,2 @@
+/* swu.c - (being written) */
+#include <debkeep/err.h>

@@ -1,0 +1,8 @@
+/* test-ebg.c - unit tests for lib/device/ebg.c (being written) */
+#include "tap.h"
+
+int main(void)
+{
+	ok(1, "placeholder");
+	return tap_done();
+}
