@@ -1,0 +1,2 @@
+/* db.c - (being written) */
+#include <debkeep/err.h>
