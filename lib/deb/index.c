@@ -313,108 +313,117 @@ int dk_index_load_mem(struct dk_index *idx, const char *data, size_t len, const 
 	return parse_file(idx, file, err);
 }
 
-/* Provides of every candidate, grouped by provided name (counting sort into one array). */
-static int collect_provides(struct dk_index *idx, struct dk_err *err)
-{
-	struct dk_relation *rels;
-	uint32_t total = 0;
-	int r = 0;
+/* An entry of a candidate's Provides, on its way into the per-name table. */
+struct provide_entry {
+	dk_id target;
+	struct dk_provide provide;
+};
 
-	rels = calloc(idx->nnames, sizeof(*rels));
-	idx->provides_start = calloc((size_t)idx->nnames + 1, sizeof(uint32_t));
-	if (!rels || !idx->provides_start) {
-		free(rels);
-		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-	}
-	for (uint32_t id = 1; id < idx->nnames; id++) {
+/*
+ * Parse the Provides of every candidate and intern the provided names (a
+ * virtual package has no stanza of its own, so its name may be new here).
+ * Entries are appended to *out, which the caller frees.
+ */
+static int parse_provides(struct dk_index *idx, uint32_t nnames, struct provide_entry **out, uint32_t *nout,
+			  struct dk_err *err)
+{
+	struct provide_entry *v = NULL;
+	uint32_t n = 0, alloc = 0;
+
+	for (dk_id id = 1; id < nnames; id++) {
 		const struct dk_pkg *pkg = dk_index_candidate_id(idx, id);
+		struct dk_relation rel;
 		char where[512];
+		int r;
 
 		if (!pkg || !pkg->provides.n)
 			continue;
-		r = dk_relation_parse(pkg->provides.p, pkg->provides.n, DK_REL_PROVIDES, &idx->arena, &rels[id], err);
+		r = dk_relation_parse(pkg->provides.p, pkg->provides.n, DK_REL_PROVIDES, &idx->arena, &rel, err);
 		if (r) {
-			dk_err_prefix(err, "%s: Provides", dk_index_where(idx, pkg, where, sizeof(where)));
-			goto out;
+			free(v);
+			return dk_err_prefix(err, "%s: Provides", dk_index_where(idx, pkg, where, sizeof(where)));
 		}
-		total += (uint32_t)rels[id].count;
-	}
-	idx->provides = malloc((total ? total : 1) * sizeof(*idx->provides));
-	if (!idx->provides) {
-		r = dk_err_set(err, DK_ENOMEM, "index: out of memory");
-		goto out;
-	}
-	/* Provided names may be new (virtual packages): intern them, growing the tables first. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t id = 1; id < idx->nnames; id++) {
-			for (size_t g = 0; g < rels[id].count; g++) {
-				const struct dk_dep_atom *a = &rels[id].groups[g].alts[0];
-				dk_id target = dk_strpool_lookup(&idx->names, a->name.p, a->name.n);
+		for (size_t g = 0; g < rel.count; g++) {
+			const struct dk_dep_atom *a = &rel.groups[g].alts[0];
 
-				if (!target || target >= idx->nnames)
-					continue;
-				if (pass == 0) {
-					idx->provides_start[target + 1]++;
-				} else {
-					uint32_t at = idx->provides_start[target]++;
+			if (n == alloc) {
+				struct provide_entry *p = realloc(v, (alloc = alloc ? alloc * 2 : 4096) * sizeof(*p));
 
-					idx->provides[at].pkg = idx->candidate[id] - 1;
-					idx->provides[at].version = a->version;
+				if (!p) {
+					free(v);
+					return dk_err_set(err, DK_ENOMEM, "index: out of memory");
 				}
+				v = p;
 			}
+			v[n].target = dk_strpool_intern(&idx->names, a->name.p, a->name.n);
+			if (!v[n].target) {
+				free(v);
+				return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+			}
+			v[n].provide.pkg = idx->candidate[id] - 1;
+			v[n].provide.version = a->version;
+			n++;
 		}
-		if (pass == 0)
-			for (uint32_t id = 1; id <= idx->nnames; id++)
-				idx->provides_start[id] += idx->provides_start[id - 1];
 	}
-	/* The second pass advanced every start to the next one's: shift back. */
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* Group the entries by provided name: a counting sort into one array, with start offsets per name. */
+static int group_provides(struct dk_index *idx, const struct provide_entry *v, uint32_t n, struct dk_err *err)
+{
+	idx->provides_start = calloc((size_t)idx->nnames + 1, sizeof(uint32_t));
+	idx->provides = malloc((n ? n : 1) * sizeof(*idx->provides));
+	if (!idx->provides_start || !idx->provides)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	for (uint32_t i = 0; i < n; i++)
+		idx->provides_start[v[i].target + 1]++;
+	for (uint32_t id = 1; id <= idx->nnames; id++)
+		idx->provides_start[id] += idx->provides_start[id - 1];
+	for (uint32_t i = 0; i < n; i++)
+		idx->provides[idx->provides_start[v[i].target]++] = v[i].provide;
+	/* The fill advanced every start to the next name's: shift back by one. */
 	memmove(idx->provides_start + 1, idx->provides_start, idx->nnames * sizeof(uint32_t));
 	idx->provides_start[0] = 0;
-out:
-	free(rels);
-	return r;
+	return 0;
+}
+
+/* Make the per-name tables cover every name interned so far, the new ones empty. */
+static int size_name_tables(struct dk_index *idx, struct dk_err *err)
+{
+	uint32_t n = dk_strpool_count(&idx->names);
+	uint32_t *first = realloc(idx->first_by_name, n * sizeof(uint32_t));
+	uint32_t *cand;
+
+	if (!first)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	idx->first_by_name = first;
+	cand = realloc(idx->candidate, n * sizeof(uint32_t));
+	if (!cand)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	idx->candidate = cand;
+	memset(first + idx->nnames, 0, (n - idx->nnames) * sizeof(uint32_t));
+	memset(cand + idx->nnames, 0, (n - idx->nnames) * sizeof(uint32_t));
+	idx->nnames = n;
+	return 0;
 }
 
 int dk_index_finish(struct dk_index *idx, struct dk_err *err)
 {
-	uint32_t nnames;
+	struct provide_entry *entries = NULL;
+	uint32_t nentries = 0;
+	int r;
 
 	free(idx->first_by_name);
 	free(idx->candidate);
 	free(idx->provides_start);
 	free(idx->provides);
-	idx->provides_start = NULL;
+	idx->first_by_name = idx->candidate = idx->provides_start = NULL;
 	idx->provides = NULL;
-	/*
-	 * Provided names must have ids before the tables are sized: intern
-	 * them in a first sweep (cheap: only candidates' Provides, and a
-	 * Provides list is short).
-	 */
-	for (uint32_t i = 0; i < idx->npkgs; i++) {
-		const struct dk_pkg *pkg = &idx->pkgs[i];
-		const char *p = pkg->provides.p, *end = p + pkg->provides.n;
-
-		while (p && p < end) {
-			const char *s;
-
-			while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ','))
-				p++;
-			s = p;
-			while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',' &&
-			       *p != '(' && *p != ':')
-				p++;
-			if (p > s && !dk_strpool_intern(&idx->names, s, (size_t)(p - s)))
-				return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-			while (p < end && *p != ',')
-				p++;
-		}
-	}
-	nnames = dk_strpool_count(&idx->names);
-	idx->first_by_name = calloc(nnames, sizeof(uint32_t));
-	idx->candidate = calloc(nnames, sizeof(uint32_t));
-	if (!idx->first_by_name || !idx->candidate)
-		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-	idx->nnames = nnames;
+	idx->nnames = 0;
+	if ((r = size_name_tables(idx, err)))
+		return r;
 	/* Chain versions of one name in load order; the candidate is the highest, the first one on ties. */
 	for (uint32_t i = idx->npkgs; i-- > 0;) {
 		struct dk_pkg *pkg = &idx->pkgs[i];
@@ -429,11 +438,15 @@ int dk_index_finish(struct dk_index *idx, struct dk_err *err)
 		if (!cur || dk_version_cmp(&pkg->ver, &idx->pkgs[cur - 1].ver) > 0)
 			idx->candidate[pkg->name] = i + 1;
 	}
-	int r = collect_provides(idx, err);
-	if (r)
-		return r;
-	idx->finished = true;
-	return 0;
+	r = parse_provides(idx, idx->nnames, &entries, &nentries, err);
+	if (!r)
+		r = size_name_tables(idx, err);
+	if (!r)
+		r = group_provides(idx, entries, nentries, err);
+	free(entries);
+	if (!r)
+		idx->finished = true;
+	return r;
 }
 
 const struct dk_pkg *dk_index_candidate(const struct dk_index *idx, const char *name, size_t len)
