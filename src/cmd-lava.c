@@ -1,7 +1,176 @@
-/* cmd-lava.c - debkeep lava (being written) */
+/* cmd-lava.c - debkeep lava job: a LAVA job definition that boots and tests an image, or an update */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debkeep/fs.h>
+#include <debkeep/lava.h>
+
 #include "cli.h"
+
+static const char job_usage[] =
+	"usage: debkeep [--json] lava job --image URL [--device TYPE] [--arch amd64|arm64] [--swu URL]\n"
+	"                                 [--firmware URL] [--timeout MIN] [-o FILE] [OPTIONS]\n\n"
+	"Write a LAVA job definition (YAML) that deploys the disk image at URL, boots it, logs in and\n"
+	"runs a smoke test (kernel, os-release, systemd state, dpkg --audit). With --swu it then runs\n"
+	"the A/B update test: install the bundle with swupdate, reboot, check that EFI Boot Guard\n"
+	"switched to the other environment with ustate TESTING and a higher revision, confirm with\n"
+	"bg_setenv -c. The test definitions are inline: the job needs no test repository.\n\n"
+	"  --image URL        the disk image (compression from the suffix: .xz .gz .bz2 .zst .zip)\n"
+	"  --device TYPE      qemu (default: deploy to tmpfs, boot under QEMU) or a board's LAVA\n"
+	"                     device type (deploy with its flasher, boot by resetting it)\n"
+	"  --arch A           amd64 (default) or arm64; qemu only\n"
+	"  --firmware URL     UEFI firmware for QEMU's -bios (default: the device type's); qemu only\n"
+	"  --swu URL          an SWUpdate bundle: add the update test\n"
+	"  --timeout MIN      the job's timeout in minutes (default 60); no action gets more\n"
+	"  --name NAME        the job name (default: made from the device and the test)\n"
+	"  --prompt RE        the shell prompt, a regular expression (default 'root@[^:]*:[^#]*#')\n"
+	"  --login-prompt S   default 'login:'\n"
+	"  --user U           default root\n"
+	"  --password P       default: none\n"
+	"  --state-dir DIR    where the update test keeps what was booted before the update; must\n"
+	"                     survive the switch of root file systems (default /var/lib/debkeep-lava)\n"
+	"  -o FILE            write the job to FILE (atomically) instead of standard output\n"
+	"  --json             print {\"file\", \"job\"} as JSON\n\n"
+	"Exit status: 0 written; 2 a bad value or a usage error.\n";
+
+static int parse_minutes(struct cli *cli, const char *s, unsigned *v)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	if (s[0] < '0' || s[0] > '9')
+		return cli_usage(cli, "--timeout: '%s' is not a number of minutes", s);
+	n = strtoul(s, &end, 10);
+	if (errno || *end || n < 1 || n > DK_LAVA_TIMEOUT_MAX)
+		return cli_usage(cli, "--timeout: '%s' is not from 1 to %u minutes", s, DK_LAVA_TIMEOUT_MAX);
+	*v = (unsigned)n;
+	return 0;
+}
+
+static int cmd_job(struct cli *cli, int argc, char **argv)
+{
+	enum {
+		O_IMAGE = 256,
+		O_DEVICE,
+		O_ARCH,
+		O_SWU,
+		O_FIRMWARE,
+		O_TIMEOUT,
+		O_NAME,
+		O_PROMPT,
+		O_LOGIN,
+		O_USER,
+		O_PASSWORD,
+		O_STATE
+	};
+	static const struct option opts[] = {
+		{ "image", required_argument, NULL, O_IMAGE },
+		{ "device", required_argument, NULL, O_DEVICE },
+		{ "arch", required_argument, NULL, O_ARCH },
+		{ "swu", required_argument, NULL, O_SWU },
+		{ "firmware", required_argument, NULL, O_FIRMWARE },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "prompt", required_argument, NULL, O_PROMPT },
+		{ "login-prompt", required_argument, NULL, O_LOGIN },
+		{ "user", required_argument, NULL, O_USER },
+		{ "password", required_argument, NULL, O_PASSWORD },
+		{ "state-dir", required_argument, NULL, O_STATE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dk_lava_job job = DK_LAVA_JOB_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_buf out = DK_BUF_INIT;
+	const char *output = NULL;
+	int c, r = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_IMAGE:
+			job.image_url = optarg;
+			break;
+		case O_DEVICE:
+			job.device_type = optarg;
+			break;
+		case O_ARCH:
+			job.arch = optarg;
+			break;
+		case O_SWU:
+			job.swu_url = optarg;
+			break;
+		case O_FIRMWARE:
+			job.firmware_url = optarg;
+			break;
+		case O_TIMEOUT:
+			if ((r = parse_minutes(cli, optarg, &job.timeout_min)))
+				return r;
+			break;
+		case O_NAME:
+			job.job_name = optarg;
+			break;
+		case O_PROMPT:
+			job.prompt = optarg;
+			break;
+		case O_LOGIN:
+			job.login_prompt = optarg;
+			break;
+		case O_USER:
+			job.username = optarg;
+			break;
+		case O_PASSWORD:
+			job.password = optarg;
+			break;
+		case O_STATE:
+			job.state_dir = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(job_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage(cli, "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	if (!job.image_url)
+		return cli_usage(cli, "which image? (--image URL)");
+	if (dk_lava_job_yaml(&job, &out, &err) ||
+	    (output && dk_write_file_atomic(output, out.data, out.len, 0644, &err))) {
+		r = cli_fail(&err);
+	} else if (cli->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "file", output ? json_string(output) : json_null());
+		json_object_set_new(o, "job", json_stringn(out.data, out.len));
+		r = cli_json_out(o);
+	} else if (!output) {
+		fwrite(out.data, 1, out.len, stdout);
+	}
+	dk_buf_release(&out);
+	return r;
+}
+
+static const struct cli_command lava_commands[] = {
+	{ "job", cmd_job, 0, "--image URL [--device qemu|TYPE] [--swu URL] ...",
+	  "a job definition: boot and smoke-test an image, or test an A/B update" },
+	{ NULL, NULL, 0, NULL, NULL },
+};
 
 int cmd_lava(struct cli *cli, int argc, char **argv)
 {
-	return cli_usage(cli, "lava: not yet implemented");
+	return cli_dispatch(cli, "lava", lava_commands, argc, argv);
 }
