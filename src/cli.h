@@ -49,6 +49,13 @@ int cli_fail(const struct dk_err *err);
 int cli_usage(struct cli *cli, const char *fmt, ...) DK_PRINTF(2, 3);
 int cli_exit_code(int dk_status);
 
+/*
+ * The path of a data file shipped with debkeep (rel is relative to data/, e.g. "kconfig/rules"):
+ * $DEBKEEP_DATADIR, then the installed data directory, then the source tree's data/. Returns the
+ * first that exists, else the installed path (so a message names where it should be).
+ */
+const char *cli_data_path(const char *rel, char *buf, size_t n);
+
 /* Print a JSON value (stolen) on stdout with a newline; returns 0 or EXIT_INTERNAL. */
 int cli_json_out(json_t *v);
 

@@ -1,7 +1,9 @@
 /* output.c - error reporting, usage messages and JSON output for every command */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -93,4 +95,19 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *t
 	fprintf(stderr, "usage: debkeep %s COMMAND [ARGS]\n\ncommands:\n", group);
 	cli_print_table(stderr, group, table);
 	return EXIT_INPUT;
+}
+
+const char *cli_data_path(const char *rel, char *buf, size_t n)
+{
+	const char *dirs[] = { getenv("DEBKEEP_DATADIR"), DK_DATADIR, DK_SOURCE_DATADIR };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		snprintf(buf, n, "%s/%s", dirs[i], rel);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	snprintf(buf, n, "%s/%s", DK_DATADIR, rel);
+	return buf;
 }
