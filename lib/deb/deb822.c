@@ -53,9 +53,10 @@ static bool names_equal(const char *a, const char *b, size_t n)
 	return true;
 }
 
-static inline void get_line(const struct dk_deb822 *p, struct line *l)
+/* The line starting at p->pos; its '\n' is looked for from `from` on (at most the '\n' itself). */
+static inline void get_line(const struct dk_deb822 *p, const char *from, struct line *l)
 {
-	const char *nl = memchr(p->pos, '\n', (size_t)(p->end - p->pos));
+	const char *nl = memchr(from, '\n', (size_t)(p->end - from));
 
 	l->s = p->pos;
 	l->e = nl ? nl : p->end;
@@ -169,32 +170,102 @@ static inline struct slot *slots(const struct dk_deb822 *p)
 	return (struct slot *)(void *)(p->fields + p->cap);
 }
 
-/* FNV-1a over the lower-cased name. */
-#define HASH_INIT 2166136261u
-
-static inline uint32_t hash_step(uint32_t h, unsigned char c)
+/*
+ * Field names are read eight bytes at a time: a Packages index holds a million
+ * field lines whose names average eight bytes, and going byte by byte (find
+ * the colon, check each character, hash it) cost more than the rest of the
+ * parse. Words are read little-endian, so that the lowest flagged byte is the
+ * first one in the input.
+ */
+static inline uint64_t load_le64(const char *s)
 {
-	return (h ^ lower(c)) * 16777619u;
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
 }
 
-static uint32_t name_hash(const char *s, size_t n)
-{
-	uint32_t h = HASH_INIT;
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
 
-	for (size_t i = 0; i < n; i++)
-		h = hash_step(h, (unsigned char)s[i]);
-	return h;
+/*
+ * The high bit of each byte of w that cannot be in a field name: ':', a
+ * control character or blank (below '!'), DEL or a non-ASCII byte. With the
+ * high bits cleared first no sum carries into the next byte, so each byte is
+ * judged on its own: x + 0x5f reaches 0x80 from '!' on, x + 1 only for DEL,
+ * and (x ^ ':') + 0x7f for anything but ':'.
+ */
+static inline uint64_t name_stops(uint64_t w)
+{
+	uint64_t x = w & ~HIGHS;
+
+	return (~((x + ONES * 0x5f) & ((x ^ ONES * ':') + ONES * 0x7f)) | (x + ONES) | w) & HIGHS;
+}
+
+static inline bool is_name_char(unsigned char c)
+{
+	return c >= '!' && c <= '~' && c != ':';
+}
+
+/*
+ * One multiply per word of the name, ASCII case folded by setting bit 5 of
+ * every byte: names equal but for case fold alike, and the few other bytes
+ * it pairs ('[' and '{') only cost a compare on a collision.
+ */
+#define FOLD (ONES * 0x20)
+
+static inline uint64_t hash_word(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * 0x9e3779b97f4a7c15u;
+}
+
+/* scan_name() for the input's last bytes, fewer than eight: the last word is put together byte by byte. */
+static const char *scan_name_tail(const char *s, const char *end, uint64_t h, uint32_t *hash)
+{
+	uint64_t w = 0;
+
+	for (unsigned k = 0; s < end && is_name_char((unsigned char)*s); s++, k++)
+		w |= (uint64_t)((unsigned char)*s | 0x20) << (8 * k);
+	*hash = (uint32_t)(hash_word(h, w) >> 32);
+	return s;
+}
+
+/*
+ * The end of the name starting at s, that is the first byte that cannot be in
+ * one (so never past its line's '\r' or '\n'), and the name's hash in *hash.
+ * end is the input's end: words may be read past the line, never past that.
+ */
+static inline const char *scan_name(const char *s, const char *end, uint32_t *hash)
+{
+	uint64_t h = 0;
+
+	for (; end - s >= 8; s += 8) {
+		uint64_t w = load_le64(s), stops = name_stops(w);
+
+		if (stops) {
+			/* The lowest flag is bit 7 of the first byte after the name; keep the bytes below. */
+			w = (w | FOLD) & (((stops & (0 - stops)) >> 7) - 1);
+			*hash = (uint32_t)(hash_word(h, w) >> 32);
+			return s + __builtin_ctzll(stops) / 8;
+		}
+		h = hash_word(h, w | FOLD);
+	}
+	return scan_name_tail(s, end, h, hash);
 }
 
 /*
  * Insert field idx into the duplicate table; returns the index of an earlier
- * field with the same name, or -1.
+ * field with the same name, or -1. Inlined: a Packages stanza's fields nearly
+ * always land on a free slot at the first probe.
  */
-static long dup_insert(struct dk_deb822 *p, unsigned tag, size_t idx, uint32_t h)
+static inline long dup_insert(struct dk_deb822 *p, unsigned tag, size_t idx, uint32_t h, const char *name,
+			       size_t len)
 {
 	struct slot *tab = slots(p);
 	size_t mask = 2 * p->cap - 1;
-	const struct dk_field *f = &p->fields[idx];
 
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		if (tab[i].tag != tag || tab[i].idx >= idx) {
@@ -204,7 +275,7 @@ static long dup_insert(struct dk_deb822 *p, unsigned tag, size_t idx, uint32_t h
 		}
 		const struct dk_field *g = &p->fields[tab[i].idx];
 
-		if (g->name_len == f->name_len && names_equal(g->name, f->name, f->name_len))
+		if (g->name_len == len && names_equal(g->name, name, len))
 			return tab[i].idx;
 	}
 }
@@ -225,8 +296,12 @@ static int grow_fields(struct dk_deb822 *p, size_t n, unsigned tag)
 	p->cap = cap;
 	memset(slots(p), 0, 2 * cap * sizeof(struct slot));
 	if (!(p->flags & DK_DEB822_ALLOW_DUPLICATES))
-		for (size_t i = 0; i < n; i++)
-			dup_insert(p, tag, i, name_hash(f[i].name, f[i].name_len));
+		for (size_t i = 0; i < n; i++) {
+			uint32_t h;
+
+			scan_name(f[i].name, p->end, &h);
+			dup_insert(p, tag, i, h, f[i].name, f[i].name_len);
+		}
 	return 0;
 }
 
@@ -242,7 +317,7 @@ static int pgp_header(struct scan *sc, struct line *l)
 	for (;;) {
 		if (p->pos >= p->end)
 			return fail_eof(sc, "unexpected end of PGP armor");
-		get_line(p, l);
+		get_line(p, p->pos, l);
 		advance(p, l);
 		if (line_is_blank(l))
 			break;
@@ -264,13 +339,13 @@ static int pgp_signature(struct scan *sc, struct line *l)
 	for (;;) {
 		if (p->pos >= p->end)
 			return fail_eof(sc, "unexpected end of PGP armor");
-		get_line(p, l);
+		get_line(p, p->pos, l);
 		advance(p, l);
 		if (line_is(l, pgp_sig_end, sizeof(pgp_sig_end) - 1))
 			break;
 	}
 	while (p->pos < p->end) {
-		get_line(p, l);
+		get_line(p, p->pos, l);
 		if (!line_is_blank(l))
 			return fail_at(sc, l, "data after PGP signature");
 		advance(p, l);
@@ -314,48 +389,62 @@ static int dash_line(struct scan *sc, struct line *l, size_t nfields)
 	return fail_at(sc, l, "field name cannot start with '-'");
 }
 
-/* "Name: value" on line l becomes field n of the stanza whose first field is on line tag. */
-static int add_field(struct scan *sc, const struct line *l, size_t n, unsigned tag)
+/*
+ * The name on line l is not followed right away by ':': blanks before the
+ * colon (allowed, as dpkg does, but not inside the name), or an error. Sets
+ * the name's end and the colon.
+ */
+static int odd_name(struct scan *sc, const struct line *l, const char **ne, const char **colon)
+{
+	const char *s = l->s;
+
+	*colon = memchr(s, ':', (size_t)(l->e - s));
+	if (!*colon)
+		return fail_at(sc, l, "line without ':'");
+	*ne = trim_end(s, *colon);
+	if (*ne == s)
+		return fail_at(sc, l, "empty field name");
+	for (const char *q = s; q < *ne; q++)
+		if (!is_name_char((unsigned char)*q))
+			return fail_at(sc, l, "invalid character in field name");
+	return 0;
+}
+
+/*
+ * The line at p->pos, "Name: value", becomes field n of the stanza whose first
+ * field is on line tag; l is set to the line.
+ */
+static int add_field(struct scan *sc, struct line *l, size_t n, unsigned tag)
 {
 	struct dk_deb822 *p = sc->p;
-	const char *s = l->s, *colon, *ne, *v, *bad = NULL;
+	const char *s = p->pos, *ne, *colon, *v, *ve;
 	struct dk_field *f;
-	uint32_t h = HASH_INIT;
+	uint32_t h;
+	int r;
 
-	/*
-	 * One pass finds the colon, checks the name and hashes it: names are
-	 * short, so this beats a memchr call per field. Blanks are allowed
-	 * between the name and the colon (as dpkg does) but not inside it.
-	 */
-	for (colon = s; colon < l->e && *colon != ':'; colon++) {
-		unsigned char b = (unsigned char)*colon;
-
-		if (b < 33 || b > 126) {
-			if (!bad)
-				bad = colon;
-		} else {
-			h = hash_step(h, b);
-		}
+	ne = colon = scan_name(s, p->end, &h);
+	if (colon < p->end && *colon == ':' && colon > s) {
+		/* A name can hold no '\n': the line's end is looked for from the colon on. */
+		get_line(p, colon, l);
+	} else {
+		get_line(p, s, l);
+		r = odd_name(sc, l, &ne, &colon);
+		if (r)
+			return r;
 	}
-	if (colon == l->e)
-		return fail_at(sc, l, "line without ':'");
-	ne = trim_end(s, colon);
-	if (ne == s)
-		return fail_at(sc, l, "empty field name");
-	if (bad && bad < ne)
-		return fail_at(sc, l, "invalid character in field name");
+	v = skip_blanks(colon + 1, l->e);
+	ve = trim_end(v, l->e);
 	if (n == p->cap && grow_fields(p, n, tag))
 		return fail(sc, DK_ENOMEM, p->line, "out of memory for %zu fields", n + 1);
 	f = &p->fields[n];
-	v = skip_blanks(colon + 1, l->e);
 	f->name = s;
 	f->name_len = (size_t)(ne - s);
 	f->value = v;
-	f->value_len = (size_t)(trim_end(v, l->e) - v);
+	f->value_len = (size_t)(ve - v);
 	f->line = p->line;
 	f->multiline = false;
-	if (!(p->flags & DK_DEB822_ALLOW_DUPLICATES) && dup_insert(p, tag, n, h) >= 0)
-		return fail_at(sc, l, "duplicate field '%.*s'", (int)(f->name_len > 64 ? 64 : f->name_len), f->name);
+	if (!(p->flags & DK_DEB822_ALLOW_DUPLICATES) && dup_insert(p, tag, n, h, s, f->name_len) >= 0)
+		return fail_at(sc, l, "duplicate field '%.*s'", (int)(f->name_len > 64 ? 64 : f->name_len), s);
 	return 0;
 }
 
@@ -378,6 +467,14 @@ void dk_deb822_release(struct dk_deb822 *p)
 	p->cap = 0;
 }
 
+/* What a line is, by its first byte: a '\r' may end an empty CRLF line or start a field line in error. */
+enum line_kind { LINE_FIELD, LINE_BLANK, LINE_COMMENT, LINE_DASH, LINE_CR };
+
+static const unsigned char line_kind[256] = {
+	['\n'] = LINE_BLANK, [' '] = LINE_BLANK, ['\t'] = LINE_BLANK, ['#'] = LINE_COMMENT, ['-'] = LINE_DASH,
+	['\r'] = LINE_CR,
+};
+
 int dk_deb822_next(struct dk_deb822 *p, struct dk_stanza *st, struct dk_err *err)
 {
 	struct scan sc = { p, err, p->pos, p->line };
@@ -393,10 +490,26 @@ int dk_deb822_next(struct dk_deb822 *p, struct dk_stanza *st, struct dk_err *err
 	if ((size_t)(p->end - p->pos) >= UINT_MAX - p->line)
 		return fail(&sc, DK_EINPUT, p->line, "input too large");
 	while (p->pos < p->end) {
-		get_line(p, &l);
-		char c = l.s < l.e ? *l.s : '\n';
+		enum line_kind kind = line_kind[(unsigned char)*p->pos];
 
-		if (c == '\n' || is_blank(c)) {
+		if (kind == LINE_CR) {
+			get_line(p, p->pos, &l);
+			kind = l.s == l.e ? LINE_BLANK : LINE_FIELD;
+		}
+		/* Field lines are the common case: add_field() splits them off itself, more cheaply. */
+		if (kind == LINE_FIELD) {
+			if (!n)
+				tag = p->line;
+			r = add_field(&sc, &l, n, tag);
+			if (r)
+				return r;
+			n++;
+			advance(p, &l);
+			continue;
+		}
+		get_line(p, p->pos, &l);
+		switch (kind) {
+		case LINE_BLANK:
 			/*
 			 * Whitespace-only lines separate stanzas, as in deb822(5) and
 			 * dpkg's Dpkg::Control; dpkg's C parser instead warns and keeps
@@ -406,36 +519,32 @@ int dk_deb822_next(struct dk_deb822 *p, struct dk_stanza *st, struct dk_err *err
 			if (skip_blanks(l.s, l.e) == l.e) {
 				advance(p, &l);
 				if (n)
-					break;
+					goto done;
 				continue;
 			}
 			if (!n)
 				return fail_at(&sc, &l, "continuation line outside a field");
 			p->fields[n - 1].multiline = true;
 			p->fields[n - 1].value_len = (size_t)(trim_end(l.s, l.e) - p->fields[n - 1].value);
-		} else if (c == '#') {
+			break;
+		case LINE_COMMENT:
 			/* Comment lines inside a folded value stay in its raw view; dk_field_value() skips them. */
 			if (!(p->flags & DK_DEB822_ALLOW_COMMENTS))
 				return fail_at(&sc, &l, "comment line not allowed here");
-		} else if (c == '-') {
+			break;
+		default:
 			r = dash_line(&sc, &l, n);
 			if (r < 0)
 				return r;
 			if (r == DASH_INPUT_END)
 				return 0;
 			if (r == DASH_STANZA_END)
-				break;
+				goto done;
 			continue;
-		} else {
-			if (!n)
-				tag = p->line;
-			r = add_field(&sc, &l, n, tag);
-			if (r)
-				return r;
-			n++;
 		}
 		advance(p, &l);
 	}
+done:
 	if (p->in_pgp && p->pos >= p->end)
 		return fail_eof(&sc, "unexpected end of PGP armor");
 	r = check_nul(&sc, p->pos);

@@ -293,6 +293,89 @@ static void test_duplicates(void)
 	dk_buf_release(&out);
 }
 
+/* Parse in (len bytes, in a buffer of exactly that size) to its end: 0 or the negative code, message in err. */
+static int parse_exact(const char *in, size_t len, unsigned flags, size_t *nfields, struct dk_err *err)
+{
+	char *copy = malloc(len ? len : 1);
+	struct dk_deb822 p;
+	struct dk_stanza st;
+	int r;
+
+	memcpy(copy, in, len);
+	dk_err_clear(err);
+	*nfields = 0;
+	dk_deb822_init(&p, copy, len, "t", flags);
+	while ((r = dk_deb822_next(&p, &st, err)) > 0)
+		*nfields += st.nfields;
+	dk_deb822_release(&p);
+	free(copy);
+	return r;
+}
+
+/*
+ * Names are read a word at a time: every byte at every place of names of 1
+ * to 20 bytes, with the name last in an exactly sized buffer (so that reads
+ * past the input's end are seen under ASan) or first and followed by more,
+ * and duplicates found whatever the case of the letters either side of a
+ * word boundary.
+ */
+static void test_name_bytes(void)
+{
+	static const char letters[] = "AbCdEfGhIjKlMnOpQrSt";
+	unsigned bad_ok = 0, bad_dup = 0, cases = 0;
+	struct dk_err err = DK_ERR_INIT;
+	char name[32], in[128], want[128];
+	size_t nf;
+
+	for (size_t len = 1; len <= 20; len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (unsigned b = 0; b < 256; b++) {
+				bool valid = b >= '!' && b <= '~' && b != ':';
+				int n, r;
+
+				/* These end the name or the line, or make it another kind of line. */
+				if (b == ':' || b == '\n' || b == '\r' || b == ' ' || b == '\t' || b == 0 ||
+				    (pos == 0 && (b == '#' || b == '-')))
+					continue;
+				memcpy(name, letters, len);
+				name[pos] = (char)b;
+				cases++;
+				n = snprintf(in, sizeof(in), "Xx: 1\n%.*s: v", (int)len, name);
+				r = parse_exact(in, (size_t)n, 0, &nf, &err);
+				if (valid ? r != 0 || nf != 2 : r != DK_EINPUT ||
+					    strcmp(err.msg, "t:2: invalid character in field name") != 0)
+					bad_ok++;
+				n = snprintf(in, sizeof(in), "%.*s:v\nYy: 1\n", (int)len, name);
+				r = parse_exact(in, (size_t)n, 0, &nf, &err);
+				if (valid ? r != 0 || nf != 2 : r != DK_EINPUT)
+					bad_ok++;
+				if (!valid)
+					continue;
+				/* The same name with every letter's case flipped is a duplicate. */
+				n = snprintf(in, sizeof(in), "%.*s: 1\nZz: 2\n", (int)len, name);
+				for (size_t i = 0; i < len; i++) {
+					char c = name[i];
+
+					in[n + i] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c >= 'A' && c <= 'Z' ? c + 32 : c);
+				}
+				memcpy(in + n + len, ": 3", 3);
+				snprintf(want, sizeof(want), "t:3: duplicate field '%.*s'", (int)len, in + n);
+				r = parse_exact(in, (size_t)n + len + 3, 0, &nf, &err);
+				if (r != DK_EINPUT || strcmp(err.msg, want) != 0)
+					bad_dup++;
+				/* One byte more or less is another name. */
+				n = snprintf(in, sizeof(in), "%.*s: 1\n%.*s%s%.*sx: 3", (int)len, name, (int)len - 1, name,
+					     len > 1 ? ": 2\n" : "", (int)len, name);
+				r = parse_exact(in, (size_t)n, 0, &nf, &err);
+				if (r != 0 || nf != (len > 1 ? 3u : 2u))
+					bad_dup++;
+			}
+		}
+	}
+	is_int(bad_ok, 0, "each byte accepted or refused in names of 1 to 20 bytes (%u cases)", cases);
+	is_int(bad_dup, 0, "duplicates found across word boundaries, other names not taken for them");
+}
+
 static void test_comments(void)
 {
 	const char *ctl = "# debian/control\n"
@@ -619,6 +702,7 @@ int main(void)
 	test_crlf();
 	test_names();
 	test_duplicates();
+	test_name_bytes();
 	test_comments();
 	test_errors();
 	test_pgp();
