@@ -89,10 +89,12 @@ static void parse_item(struct item *it)
 	dpkg_error_destroy(&err);
 }
 
-static struct item *load(const char *path, size_t *np)
+static struct item *load(const char *path, size_t *np, char **bufp)
 {
 	size_t len, n = 0, cap = 1024;
 	char *buf = slurp(path, &len), *p = buf, *nl;
+
+	*bufp = buf;
 	struct item *items = malloc(cap * sizeof(*items));
 
 	for (; p < buf + len; p = nl + 1) {
@@ -241,6 +243,9 @@ static int check(struct item *items, size_t n, size_t npairs)
 	}
 	bad += check_set("mutated", mut, nm, npairs / 2);
 	printf("mismatches=%ld\n", bad);
+	for (size_t i = 0; i < nm; i++)
+		free((char *)mut[i].s);
+	free(mut);
 	return bad ? 1 : 0;
 }
 
@@ -354,6 +359,8 @@ int main(int argc, char **argv)
 	int rounds = 7, mode = 0;
 	const char *path = NULL;
 	struct item *items;
+	char *buf;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check") == 0)
@@ -375,6 +382,9 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	items = load(path, &n);
-	return mode == 'c' ? check(items, n, npairs) : bench(items, n, npairs, rounds);
+	items = load(path, &n, &buf);
+	rc = mode == 'c' ? check(items, n, npairs) : bench(items, n, npairs, rounds);
+	free(items);
+	free(buf);
+	return rc;
 }
