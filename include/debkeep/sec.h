@@ -1,0 +1,224 @@
+/* sec.h - security findings: tracker data in the data root, targets (dpkg status, manifest, image tar), scans */
+#ifndef DEBKEEP_SEC_H
+#define DEBKEEP_SEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "db.h"
+#include "err.h"
+#include "strpool.h"
+#include "tracker.h"
+
+/* --- the tracker's data in the data root --- */
+
+/* What the last update recorded. Strings are malloc'd; release with dk_sec_meta_release(). */
+struct dk_sec_meta {
+	char *source;    /* what was loaded: paths, as given */
+	char *data_date; /* the data's own date: --date, else the newest advisory, else the files' mtime */
+	char *loaded_at;
+	long entries, fixes, advisories;
+};
+
+#define DK_SEC_META_INIT                                                                                               \
+	{                                                                                                              \
+		NULL, NULL, NULL, 0, 0, 0                                                                              \
+	}
+
+/* Create or upgrade the tracker's tables. */
+int dk_sec_db_prepare(struct dk_db *db, struct dk_err *err);
+
+/* Replace the stored tracker data with t in one transaction: on any failure the previous data stays. */
+int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *source, const char *data_date,
+		 struct dk_err *err);
+
+/* DK_NOTFOUND (message filled) when no update has been loaded yet. */
+int dk_sec_meta_get(struct dk_db *db, struct dk_sec_meta *m, struct dk_err *err);
+void dk_sec_meta_release(struct dk_sec_meta *m);
+
+/* --- targets --- */
+
+enum dk_sec_target_kind { DK_TARGET_STATUS, DK_TARGET_MANIFEST, DK_TARGET_IMAGE };
+
+struct dk_sec_pkg {
+	const char *name;
+	const char *version;
+	const char *arch;
+	const char *source;
+	const char *source_version; /* binNMUs: the source's version, not the binary's */
+};
+
+struct dk_sec_target {
+	struct dk_arena arena;
+	enum dk_sec_target_kind kind;
+	struct dk_sec_pkg *pkgs;
+	size_t npkgs;
+	char sha256[65]; /* of the file as given */
+};
+
+#define DK_SEC_TARGET_INIT                                                                                             \
+	{                                                                                                              \
+		DK_ARENA_INIT, DK_TARGET_STATUS, NULL, 0,                                                              \
+		{                                                                                                      \
+			0                                                                                              \
+		}                                                                                                      \
+	}
+
+const char *dk_sec_target_kind_name(enum dk_sec_target_kind k);
+
+/*
+ * Read installed packages from a dpkg status file, a manifest (one line per
+ * package: name version arch source source-version; docs/security.md) or an
+ * image tar (its var/lib/dpkg/status). Packages sorted by source, version, name.
+ */
+int dk_sec_target_load(struct dk_sec_target *tg, const char *path, struct dk_err *err);
+int dk_sec_target_parse_status(struct dk_sec_target *tg, const char *data, size_t len, const char *name,
+			       struct dk_err *err);
+int dk_sec_target_parse_manifest(struct dk_sec_target *tg, const char *data, size_t len, const char *name,
+				 struct dk_err *err);
+void dk_sec_target_release(struct dk_sec_target *tg);
+
+/* The target's source names, interned into pool: the filter for a tracker loaded only for this target. */
+int dk_sec_target_sources(const struct dk_sec_target *tg, struct dk_strpool *pool, struct dk_err *err);
+
+/* --- matching --- */
+
+/* One stored line of the tracker for a source, as a scan reads it back. */
+struct dk_sec_row {
+	const char *cve;
+	enum dk_cve_kind cve_kind;
+	const char *description;
+	const char *refs;
+	const char *release; /* "" for unstable */
+	enum dk_fix_kind kind;
+	const char *version;
+	const char *urgency;
+	const char *note;
+	const char *advisory;
+	uint32_t bug;
+};
+
+enum dk_sec_status {
+	DK_SEC_VULNERABLE = 0,
+	DK_SEC_NO_DSA,
+	DK_SEC_POSTPONED,
+	DK_SEC_IGNORED,
+	DK_SEC_EOL,
+	DK_SEC_UNDETERMINED,
+	DK_SEC_FIXED,
+	DK_SEC_NOT_AFFECTED,
+	DK_SEC_STATUS_COUNT,
+};
+
+/* "vulnerable", "no-dsa", ..., "fixed", "not-affected". */
+const char *dk_sec_status_name(enum dk_sec_status s);
+int dk_sec_status_parse(const char *s, size_t n, enum dk_sec_status *st);
+
+/* Open: the installed version is affected, whatever the tracker decided to do about it. */
+static inline bool dk_sec_status_open(enum dk_sec_status s)
+{
+	return s < DK_SEC_FIXED;
+}
+
+struct dk_sec_finding {
+	const char *cve;
+	const char *description;
+	const char *source;
+	const char *installed;  /* the source version in the target */
+	const char *binaries;   /* the target's binaries of that source, space-separated */
+	const char *fixed;      /* the release's fixed version; for a fix only in unstable, that version */
+	const char *urgency;    /* never NULL: "not yet assigned" when the tracker has none */
+	const char *advisories; /* the advisories that fixed it in the release: space-separated, "" if none */
+	const char *references; /* the CVE list's own "{DSA-... DLA-...}", any release */
+	const char *note;
+	enum dk_sec_status status;
+	bool fix_in_archive;   /* the release has a fixed version: an upgrade from its archive fixes it */
+	const char *available; /* with dk_sec_report_mark_available(): the fixing version that index has */
+	uint32_t bug;
+};
+
+struct dk_sec_report {
+	struct dk_arena arena;
+	const char *release;
+	struct dk_sec_finding *findings; /* sorted by CVE, then source */
+	size_t nfindings, alloc;
+	struct dk_sec_finding *reserved; /* RESERVED entries naming a source of the target */
+	size_t nreserved, reserved_alloc;
+	size_t sources; /* distinct (source, version) pairs scanned */
+};
+
+#define DK_SEC_REPORT_INIT                                                                                             \
+	{                                                                                                              \
+		DK_ARENA_INIT, NULL, NULL, 0, 0, NULL, 0, 0, 0                                                         \
+	}
+
+/*
+ * Decide, for one CVE of one source, the status for release of the installed
+ * source version from the CVE's rows (all for this CVE and source). Rules
+ * (docs/security.md): the release's own line wins, then the release's
+ * advisories, then the unstable line; a version is fixed when it is not
+ * lower than the fixed version. Returns false when the rows say nothing
+ * about this release.
+ */
+bool dk_sec_match(const struct dk_sec_row *rows, size_t n, const char *release, const char *installed,
+		  struct dk_sec_finding *out);
+
+/* Scan every (source, version) of the target against the stored data. */
+int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *release, struct dk_sec_report *rep,
+		struct dk_err *err);
+
+/* A parsed tracker's package lines grouped by source: fixes order[start[s]..start[s+1]) belong to source id s. */
+struct dk_sec_index {
+	uint32_t *start; /* [dk_strpool_count(&t->sources) + 1] */
+	uint32_t *order;
+};
+
+#define DK_SEC_INDEX_INIT                                                                                              \
+	{                                                                                                              \
+		NULL, NULL                                                                                             \
+	}
+
+int dk_sec_index_build(const struct dk_tracker *t, struct dk_sec_index *ix, struct dk_err *err);
+void dk_sec_index_release(struct dk_sec_index *ix);
+
+/* The rows of one source id, in CVE order, as the database would give them back; *rows is realloc'd. */
+int dk_sec_index_rows(const struct dk_tracker *t, const struct dk_sec_index *ix, dk_id source, struct dk_sec_row **rows,
+		      size_t *n, size_t *alloc, struct dk_err *err);
+
+/* Scan against a parsed tracker, without a database (`cve scan --tracker`). */
+int dk_sec_scan_tracker(const struct dk_tracker *t, const struct dk_sec_index *ix, const struct dk_sec_target *tg,
+			const char *release, struct dk_sec_report *rep, struct dk_err *err);
+
+/*
+ * Load the tracker's files at path (dk_tracker_load) keeping only the
+ * target's sources, and scan the target against them. t must be fresh; it
+ * holds the strings the report points to, so it outlives the report.
+ */
+int dk_sec_scan_files(const char *path, const struct dk_sec_target *tg, const char *release, struct dk_tracker *t,
+		      struct dk_sec_report *rep, struct dk_err *err);
+
+/*
+ * The stored form of one source's rows: a line per row, fields separated by
+ * tabs (docs/security.md). decode works in place: the rows point into data.
+ */
+int dk_sec_rows_encode(const struct dk_sec_row *rows, size_t n, struct dk_buf *out);
+int dk_sec_rows_decode(char *data, size_t len, struct dk_sec_row **rows, size_t *n, size_t *alloc, struct dk_err *err);
+
+/* Scan against rows given in memory (tests, and `cve diff` of two targets shares it). */
+int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, size_t n, const char *source,
+		      const char *installed, const char *binaries, struct dk_err *err);
+void dk_sec_report_sort(struct dk_sec_report *rep);
+
+/*
+ * Mark the open findings whose fix the given package set has (a Packages or
+ * Sources index, a snapshot's, loaded with dk_sec_target_load): the highest
+ * version of the source there, when it is not lower than the fixed version.
+ * Returns how many were marked.
+ */
+size_t dk_sec_report_mark_available(struct dk_sec_report *rep, const struct dk_sec_target *avail);
+void dk_sec_report_release(struct dk_sec_report *rep);
+
+#endif

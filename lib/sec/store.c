@@ -1,0 +1,360 @@
+/* store.c - the security tracker's data in the data root's SQLite database: schema, replace, read back */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include <debkeep/sec.h>
+
+#include "banned.h"
+
+/*
+ * A scan asks for the lines of a few hundred sources out of tens of
+ * thousands: each source's lines are one row, a blob in the encoding of
+ * dk_sec_rows_encode() (kinds are enum dk_cve_kind and enum dk_fix_kind,
+ * whose values are part of this schema and never renumbered). One row per
+ * source keeps an update to a few ten thousand inserts and a scan to one
+ * primary-key look-up per source.
+ */
+static const struct dk_db_migration sec_steps[] = {
+	{ 1, "security tracker data",
+	  "CREATE TABLE sec_update ("
+	  " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	  " source TEXT NOT NULL, data_date TEXT NOT NULL, loaded_at TEXT NOT NULL,"
+	  " entries INTEGER NOT NULL, fixes INTEGER NOT NULL, advisories INTEGER NOT NULL);"
+	  "CREATE TABLE sec_source (source TEXT PRIMARY KEY, nrows INTEGER NOT NULL, rows BLOB NOT NULL);"
+	  "CREATE TABLE sec_advisory (name TEXT NOT NULL, date TEXT NOT NULL, title TEXT, cves TEXT);" },
+};
+
+int dk_sec_db_prepare(struct dk_db *db, struct dk_err *err)
+{
+	return dk_db_migrate(db, "sec", sec_steps, sizeof(sec_steps) / sizeof(sec_steps[0]), err);
+}
+
+static void bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int step_done(struct dk_db *db, sqlite3_stmt *s, struct dk_err *err, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return dk_db_error(db, err, what);
+	return 0;
+}
+
+void dk_sec_index_release(struct dk_sec_index *ix)
+{
+	free(ix->start);
+	free(ix->order);
+	*ix = (struct dk_sec_index)DK_SEC_INDEX_INIT;
+}
+
+/* A counting sort by source id: linear, and stable, so each source's lines keep the files' order. */
+int dk_sec_index_build(const struct dk_tracker *t, struct dk_sec_index *ix, struct dk_err *err)
+{
+	uint32_t ns = dk_strpool_count(&t->sources);
+
+	ix->start = calloc((size_t)ns + 1, sizeof(*ix->start));
+	ix->order = malloc((t->nfixes ? t->nfixes : 1) * sizeof(*ix->order));
+	if (!ix->start || !ix->order) {
+		dk_sec_index_release(ix);
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->nfixes; i++)
+		ix->start[t->fixes[i].source + 1]++;
+	for (uint32_t s = 1; s <= ns; s++)
+		ix->start[s] += ix->start[s - 1];
+	for (size_t i = 0; i < t->nfixes; i++)
+		ix->order[ix->start[t->fixes[i].source]++] = (uint32_t)i;
+	for (uint32_t s = ns; s > 0; s--)
+		ix->start[s] = ix->start[s - 1];
+	ix->start[0] = 0;
+	return 0;
+}
+
+int dk_sec_index_rows(const struct dk_tracker *t, const struct dk_sec_index *ix, dk_id source, struct dk_sec_row **rows,
+		      size_t *n, size_t *alloc, struct dk_err *err)
+{
+	size_t need = ix->start[source + 1] - ix->start[source];
+
+	if (need > *alloc) {
+		struct dk_sec_row *nr = realloc(*rows, need * sizeof(*nr));
+
+		if (!nr)
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		*rows = nr;
+		*alloc = need;
+	}
+	*n = need;
+	for (size_t i = 0; i < need; i++) {
+		const struct dk_tracker_fix *f = &t->fixes[ix->order[ix->start[source] + i]];
+		const struct dk_tracker_entry *e = &t->entries[f->cve];
+		struct dk_sec_row *r = &(*rows)[i];
+
+		r->cve = e->name;
+		r->cve_kind = e->kind;
+		r->description = e->description;
+		r->refs = e->refs;
+		r->release = f->release ? f->release : "";
+		r->kind = f->kind;
+		r->version = f->version;
+		r->urgency = f->urgency;
+		r->note = f->note;
+		r->advisory = f->advisory;
+		r->bug = f->bug;
+	}
+	return 0;
+}
+
+/* Free text is stored without the separators: a tab or newline in a note becomes a space. */
+static void put_field(struct dk_buf *b, const char *s, char sep)
+{
+	if (s) {
+		size_t start = b->len;
+
+		dk_buf_adds(b, s);
+		for (size_t i = start; i < b->len; i++)
+			if (b->data[i] == '\t' || b->data[i] == '\n')
+				b->data[i] = ' ';
+	}
+	dk_buf_addc(b, sep);
+}
+
+/*
+ * Fields: cve, cve kind, refs, description, release, kind, version,
+ * urgency, bug, note, advisory. A row of the same CVE as the row before
+ * leaves refs and description empty: they are the CVE's, not the line's.
+ */
+int dk_sec_rows_encode(const struct dk_sec_row *rows, size_t n, struct dk_buf *b)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct dk_sec_row *r = &rows[i];
+		bool again = i && strcmp(rows[i - 1].cve, r->cve) == 0;
+		char num[16];
+
+		put_field(b, r->cve, '\t');
+		snprintf(num, sizeof(num), "%d", (int)r->cve_kind);
+		put_field(b, num, '\t');
+		put_field(b, again ? NULL : r->refs, '\t');
+		put_field(b, again ? NULL : r->description, '\t');
+		put_field(b, r->release, '\t');
+		snprintf(num, sizeof(num), "%d", (int)r->kind);
+		put_field(b, num, '\t');
+		put_field(b, r->version, '\t');
+		put_field(b, r->urgency, '\t');
+		if (r->bug)
+			dk_buf_addf(b, "%u", r->bug);
+		dk_buf_addc(b, '\t');
+		put_field(b, r->note, '\t');
+		put_field(b, r->advisory, '\n');
+	}
+	return b->failed ? DK_ENOMEM : 0;
+}
+
+int dk_sec_rows_decode(char *data, size_t len, struct dk_sec_row **rows, size_t *n, size_t *alloc, struct dk_err *err)
+{
+	char *p = data, *end = data + len;
+
+	*n = 0;
+	while (p < end) {
+		char *f[11];
+		struct dk_sec_row *r;
+		int nf = 0;
+
+		while (nf < 11) {
+			char *q = p;
+
+			while (q < end && *q != '\t' && *q != '\n')
+				q++;
+			f[nf++] = p;
+			if (q == end || (*q == '\n') != (nf == 11))
+				return dk_err_set(err, DK_EINPUT, "malformed stored tracker row");
+			*q = '\0';
+			p = q + 1;
+		}
+		if (*n == *alloc) {
+			size_t na = *alloc ? *alloc * 2 : 256;
+			struct dk_sec_row *nr = realloc(*rows, na * sizeof(*nr));
+
+			if (!nr)
+				return dk_err_set(err, DK_ENOMEM, "out of memory");
+			*rows = nr;
+			*alloc = na;
+		}
+		r = &(*rows)[(*n)++];
+		r->cve = f[0];
+		r->cve_kind = (enum dk_cve_kind)atoi(f[1]);
+		r->refs = *f[2] ? f[2] : NULL;
+		r->description = *f[3] ? f[3] : NULL;
+		if (*n > 1 && strcmp(r[-1].cve, r->cve) == 0) {
+			r->refs = r[-1].refs;
+			r->description = r[-1].description;
+		}
+		r->release = f[4];
+		r->kind = (enum dk_fix_kind)atoi(f[5]);
+		r->version = *f[6] ? f[6] : NULL;
+		r->urgency = *f[7] ? f[7] : NULL;
+		r->bug = (uint32_t)strtoul(f[8], NULL, 10);
+		r->note = *f[9] ? f[9] : NULL;
+		r->advisory = *f[10] ? f[10] : NULL;
+		if (r->kind >= DK_FIX_KIND_COUNT || r->cve_kind > DK_CVE_NFU ||
+		    (r->kind == DK_FIX_VERSION && !r->version))
+			return dk_err_set(err, DK_EINPUT, "malformed stored tracker row for %s", r->cve);
+	}
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dk_sec_row *)a)->cve, ((const struct dk_sec_row *)b)->cve);
+}
+
+static int store_rows(struct dk_db *db, const struct dk_tracker *t, struct dk_err *err, long *nentries)
+{
+	sqlite3_stmt *src = NULL, *adv = NULL;
+	struct dk_sec_index ix = DK_SEC_INDEX_INIT;
+	struct dk_sec_row *rows = NULL;
+	struct dk_buf b = DK_BUF_INIT;
+	size_t n = 0, alloc = 0;
+	int r = 0;
+
+	*nentries = 0;
+	for (uint32_t id = 1; id < dk_tracker_ids(t) && id < t->entries_alloc; id++)
+		*nentries += t->entries[id].name != NULL;
+	if ((r = dk_sec_index_build(t, &ix, err)) < 0)
+		return r;
+	if (sqlite3_prepare_v2(db->h, "INSERT INTO sec_source VALUES (?1, ?2, ?3)", -1, &src, NULL) ||
+	    sqlite3_prepare_v2(db->h, "INSERT INTO sec_advisory VALUES (?1, ?2, ?3, ?4)", -1, &adv, NULL)) {
+		r = dk_db_error(db, err, "preparing the tracker tables");
+		goto out;
+	}
+	for (dk_id s = 1; s < dk_strpool_count(&t->sources); s++) {
+		if ((r = dk_sec_index_rows(t, &ix, s, &rows, &n, &alloc, err)) < 0)
+			goto out;
+		if (!n)
+			continue;
+		qsort(rows, n, sizeof(*rows), row_cmp);
+		dk_buf_reset(&b);
+		if (dk_sec_rows_encode(rows, n, &b) < 0) {
+			r = dk_err_set(err, DK_ENOMEM, "out of memory");
+			goto out;
+		}
+		bind_str(src, 1, dk_strpool_str(&t->sources, s));
+		sqlite3_bind_int64(src, 2, (sqlite3_int64)n);
+		sqlite3_bind_blob(src, 3, b.data, (int)b.len, SQLITE_STATIC);
+		if ((r = step_done(db, src, err, "storing a source's lines")) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < t->nadvisories; i++) {
+		const struct dk_advisory *a = &t->advisories[i];
+
+		bind_str(adv, 1, a->name);
+		bind_str(adv, 2, a->date);
+		bind_str(adv, 3, a->title);
+		bind_str(adv, 4, a->cves);
+		if ((r = step_done(db, adv, err, "storing an advisory")) < 0)
+			goto out;
+	}
+out:
+	sqlite3_finalize(src);
+	sqlite3_finalize(adv);
+	dk_sec_index_release(&ix);
+	dk_buf_release(&b);
+	free(rows);
+	return r;
+}
+
+int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *source, const char *data_date,
+		 struct dk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char now[32];
+	time_t tt = time(NULL);
+	struct tm tm;
+	long nentries = 0;
+	int r;
+
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((r = dk_sec_db_prepare(db, err)) < 0 || (r = dk_db_begin(db, err)) < 0)
+		return r;
+	if ((r = dk_db_exec(db, "DELETE FROM sec_source; DELETE FROM sec_advisory;", err)) < 0 ||
+	    (r = store_rows(db, t, err, &nentries)) < 0)
+		goto fail;
+	if (sqlite3_prepare_v2(db->h, "INSERT OR REPLACE INTO sec_update VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)", -1, &s,
+			       NULL) != SQLITE_OK) {
+		r = dk_db_error(db, err, "recording the update");
+		goto fail;
+	}
+	bind_str(s, 1, source);
+	bind_str(s, 2, data_date);
+	bind_str(s, 3, now);
+	sqlite3_bind_int64(s, 4, nentries);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)t->nfixes);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)t->nadvisories);
+	r = step_done(db, s, err, "recording the update");
+	sqlite3_finalize(s);
+	if (r < 0 || (r = dk_db_commit(db, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	dk_db_rollback(db);
+	return r;
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	return v ? strdup((const char *)v) : NULL;
+}
+
+int dk_sec_meta_get(struct dk_db *db, struct dk_sec_meta *m, struct dk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int have, r, rc;
+
+	if ((r = dk_db_schema_version(db, "sec", &have, err)) < 0)
+		return r;
+	if (!have)
+		return dk_err_set(err, DK_NOTFOUND, "%s: no security tracker data (run 'debkeep cve update' first)",
+				  db->path);
+	if (sqlite3_prepare_v2(db->h, "SELECT source, data_date, loaded_at, entries, fixes, advisories FROM sec_update",
+			       -1, &s, NULL) != SQLITE_OK)
+		return dk_db_error(db, err, "reading the tracker update");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		m->source = col_dup(s, 0);
+		m->data_date = col_dup(s, 1);
+		m->loaded_at = col_dup(s, 2);
+		m->entries = sqlite3_column_int64(s, 3);
+		m->fixes = sqlite3_column_int64(s, 4);
+		m->advisories = sqlite3_column_int64(s, 5);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return dk_err_set(err, DK_NOTFOUND, "%s: no security tracker data (run 'debkeep cve update' first)",
+				  db->path);
+	if (rc != SQLITE_ROW)
+		return dk_db_error(db, err, "reading the tracker update");
+	if (!m->source || !m->data_date || !m->loaded_at)
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	return 0;
+}
+
+void dk_sec_meta_release(struct dk_sec_meta *m)
+{
+	free(m->source);
+	free(m->data_date);
+	free(m->loaded_at);
+	*m = (struct dk_sec_meta)DK_SEC_META_INIT;
+}

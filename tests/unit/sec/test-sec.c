@@ -1,0 +1,326 @@
+/* test-sec.c - unit tests for lib/sec's matching, targets, the database and the gate */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <debkeep/db.h>
+#include <debkeep/gate.h>
+#include <debkeep/sec.h>
+
+#include "tap.h"
+
+static struct dk_sec_row row(const char *release, enum dk_fix_kind kind, const char *version, const char *advisory)
+{
+	struct dk_sec_row r = { "CVE-2023-0001", DK_CVE_NORMAL, NULL, NULL,     release, kind,
+				version,         NULL,          NULL, advisory, 0 };
+
+	return r;
+}
+
+static void match_is(const char *what, const struct dk_sec_row *rows, size_t n, const char *installed,
+		     enum dk_sec_status want, const char *fixed, bool in_archive)
+{
+	struct dk_sec_finding f;
+	bool m = dk_sec_match(rows, n, "bookworm", installed, &f);
+
+	if (!ok(m && f.status == want && (fixed ? f.fixed && strcmp(f.fixed, fixed) == 0 : !f.fixed) &&
+			f.fix_in_archive == in_archive,
+		"%s: %s is %s", what, installed, dk_sec_status_name(want)))
+		printf("#   matched %d status %s fixed %s archive %d\n", m, m ? dk_sec_status_name(f.status) : "-",
+		       m && f.fixed ? f.fixed : "-", m ? f.fix_in_archive : 0);
+}
+
+static void test_match(void)
+{
+	struct dk_sec_row r[4];
+	struct dk_sec_finding f;
+
+	r[0] = row("", DK_FIX_VERSION, "1.2-4", NULL);
+	r[1] = row("bookworm", DK_FIX_VERSION, "1.2-3+deb12u1", NULL);
+	match_is("release line", r, 2, "1.2-3", DK_SEC_VULNERABLE, "1.2-3+deb12u1", true);
+	match_is("release line", r, 2, "1.2-3+deb12u1", DK_SEC_FIXED, "1.2-3+deb12u1", true);
+	match_is("a local rebuild of the fix (a range, not a set)", r, 2, "1.2-3+deb12u1+cip1", DK_SEC_FIXED,
+		 "1.2-3+deb12u1", true);
+	match_is("a later upstream", r, 2, "1.3-1", DK_SEC_FIXED, "1.2-3+deb12u1", true);
+	match_is("epoch counts", r, 2, "0:1.2-2", DK_SEC_VULNERABLE, "1.2-3+deb12u1", true);
+	match_is("unstable line alone", r, 1, "1.2-3", DK_SEC_VULNERABLE, "1.2-4", false);
+	match_is("unstable line alone", r, 1, "1.2-4~bpo12+1", DK_SEC_VULNERABLE, "1.2-4", false);
+	match_is("unstable line alone", r, 1, "1.2-4", DK_SEC_FIXED, "1.2-4", false);
+	r[1] = row("bookworm", DK_FIX_NO_DSA, NULL, NULL);
+	match_is("no-dsa", r, 2, "1.2-3", DK_SEC_NO_DSA, NULL, false);
+	match_is("no-dsa, but the unstable fix is installed", r, 2, "1.2-4+cip1", DK_SEC_FIXED, "1.2-4", false);
+	r[1] = row("bookworm", DK_FIX_POSTPONED, NULL, NULL);
+	match_is("postponed", r, 2, "1.2-3", DK_SEC_POSTPONED, NULL, false);
+	r[1] = row("bookworm", DK_FIX_IGNORED, NULL, NULL);
+	match_is("ignored", r, 2, "1.2-3", DK_SEC_IGNORED, NULL, false);
+	r[1] = row("bookworm", DK_FIX_EOL, NULL, NULL);
+	match_is("end-of-life", r, 2, "1.2-3", DK_SEC_EOL, NULL, false);
+	r[1] = row("bookworm", DK_FIX_NOT_AFFECTED, NULL, NULL);
+	match_is("release not affected", r, 2, "1.2-3", DK_SEC_NOT_AFFECTED, NULL, false);
+	r[1] = row("bookworm", DK_FIX_UNDETERMINED, NULL, NULL);
+	match_is("undetermined", r, 2, "1.2-3", DK_SEC_UNDETERMINED, NULL, false);
+	r[0] = row("", DK_FIX_UNFIXED, NULL, NULL);
+	match_is("unfixed everywhere", r, 1, "9.9-9", DK_SEC_VULNERABLE, NULL, false);
+	r[0] = row("", DK_FIX_NOT_AFFECTED, NULL, NULL);
+	match_is("not affected", r, 1, "1.0-1", DK_SEC_NOT_AFFECTED, NULL, false);
+	r[0] = row("", DK_FIX_ITP, NULL, NULL);
+	match_is("itp: never in Debian", r, 1, "1.0-1", DK_SEC_NOT_AFFECTED, NULL, false);
+	r[0] = row("", DK_FIX_REMOVED, NULL, NULL);
+	match_is("removed: no fix will come", r, 1, "1.0-1", DK_SEC_VULNERABLE, NULL, false);
+	r[0] = row("", DK_FIX_UNDETERMINED, NULL, NULL);
+	match_is("undetermined in unstable", r, 1, "1.0-1", DK_SEC_UNDETERMINED, NULL, false);
+	/* Advisories: the first fix of the release counts, a regression update does not reopen it. */
+	r[0] = row("", DK_FIX_VERSION, "2.0-1", NULL);
+	r[1] = row("bookworm", DK_FIX_VERSION, "1.5-1+deb12u2", "DSA-2-1");
+	r[2] = row("bookworm", DK_FIX_VERSION, "1.5-1+deb12u1", "DSA-1-1");
+	match_is("advisory lines", r, 3, "1.5-1", DK_SEC_VULNERABLE, "1.5-1+deb12u1", true);
+	match_is("advisory lines", r, 3, "1.5-1+deb12u1", DK_SEC_FIXED, "1.5-1+deb12u1", true);
+	r[3] = row("bookworm", DK_FIX_NO_DSA, NULL, NULL);
+	match_is("the CVE list's release line wins over advisories", r, 4, "1.5-1+deb12u1", DK_SEC_NO_DSA, NULL, false);
+	r[0] = row("bullseye", DK_FIX_VERSION, "1.0-1", NULL);
+	ok(!dk_sec_match(r, 1, "bookworm", "0.1-1", &f), "lines for other releases alone say nothing");
+}
+
+static void test_report(void)
+{
+	struct dk_sec_row r[5];
+	struct dk_sec_report rep = DK_SEC_REPORT_INIT;
+	struct dk_err err = DK_ERR_INIT;
+
+	r[0] = row("", DK_FIX_VERSION, "1.2-4", NULL);
+	r[0].refs = "DSA-5400-1 DLA-3400-1";
+	r[0].urgency = "high";
+	r[1] = row("bookworm", DK_FIX_VERSION, "1.2-3+deb12u1", "DSA-5400-1");
+	r[2] = row("", DK_FIX_UNFIXED, NULL, NULL);
+	r[2].cve = "CVE-2023-0008";
+	r[2].cve_kind = DK_CVE_RESERVED;
+	r[3] = row("", DK_FIX_UNFIXED, NULL, NULL);
+	r[3].cve = "CVE-2023-0009";
+	r[3].cve_kind = DK_CVE_REJECTED;
+	r[4] = row("", DK_FIX_VERSION, "1.0-1", NULL);
+	r[4].cve = "CVE-2022-0001";
+	rep.release = "bookworm";
+	is_int(dk_sec_report_add(&rep, r, 5, "libfoo", "1.2-3", "libfoo1 libfoo-dev", &err), 0, "report_add");
+	dk_sec_report_sort(&rep);
+	is_int(rep.nfindings, 2, "two findings (REJECTED skipped)");
+	is_int(rep.nreserved, 1, "RESERVED listed separately");
+	if (rep.nfindings == 2) {
+		is_str(rep.findings[0].cve, "CVE-2022-0001", "sorted by CVE");
+		is_str(rep.findings[0].urgency, "not yet assigned", "no urgency: not yet assigned");
+		is_str(rep.findings[1].advisories, "DSA-5400-1", "the release's advisory, not every reference");
+		is_str(rep.findings[1].urgency, "high", "urgency from the unstable line");
+		is_str(rep.findings[1].binaries, "libfoo1 libfoo-dev", "binaries kept");
+	}
+	dk_sec_report_release(&rep);
+}
+
+static void test_target(void)
+{
+	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	static const char manifest[] = "# comment\nzlib1g 1:1.2.13.dfsg-1 amd64 zlib 1:1.2.13.dfsg-1\n\n"
+				       "libbin1 1.5-2+b1 amd64 libbin 1.5-2\n";
+
+	is_int(dk_sec_target_load(&tg, FIXTURES "/status", &err), 0, "dpkg status loads");
+	is_int(tg.kind, DK_TARGET_STATUS, "recognised as a dpkg status file");
+	is_int(tg.npkgs, 10, "config-files packages are not installed");
+	for (size_t i = 0; i < tg.npkgs; i++) {
+		if (strcmp(tg.pkgs[i].name, "libbin1") == 0) {
+			is_str(tg.pkgs[i].source, "libbin", "Source: name (version)");
+			is_str(tg.pkgs[i].source_version, "1.5-2+deb12u1", "binNMU: the source's version");
+		}
+		if (strcmp(tg.pkgs[i].name, "bar") == 0)
+			ok(strcmp(tg.pkgs[i].source, "bar") == 0 && strcmp(tg.pkgs[i].source_version, "2.0-1") == 0,
+			   "no Source: the package is its own source");
+		if (strcmp(tg.pkgs[i].name, "libfoo1") == 0)
+			is_str(tg.pkgs[i].source_version, "1.2-3", "Source: name alone keeps the version");
+	}
+	dk_sec_target_release(&tg);
+	is_int(dk_sec_target_load(&tg, FIXTURES "/manifest", &err), 0, "manifest loads");
+	is_int(tg.kind, DK_TARGET_MANIFEST, "recognised as a manifest");
+	is_int(tg.npkgs, 6, "six packages");
+	dk_sec_target_release(&tg);
+	is_int(dk_sec_target_parse_manifest(&tg, manifest, strlen(manifest), "m", &err), 0, "manifest text");
+	ok(tg.npkgs == 2 && strcmp(tg.pkgs[0].source, "libbin") == 0, "sorted by source");
+	dk_sec_target_release(&tg);
+	ok(dk_sec_target_parse_manifest(&tg, "a 1.0 amd64 a\n", 14, "m", &err) == DK_EINPUT &&
+		   strstr(err.msg, "m:1: expected 5 fields"),
+	   "manifest: wrong field count names the line");
+	dk_sec_target_release(&tg);
+	ok(dk_sec_target_parse_manifest(&tg, "a 1.0 amd64 a 1:\n", 17, "m", &err) == DK_EINPUT &&
+		   strstr(err.msg, "m:1: a: version '1:'"),
+	   "manifest: malformed version");
+	dk_sec_target_release(&tg);
+	ok(dk_sec_target_parse_status(&tg, "Package: a\nVersion: 1.0\nSource: b (1\n", 37, "st", &err) == DK_EINPUT &&
+		   strstr(err.msg, "st:3: a: malformed Source field"),
+	   "status: malformed Source field");
+	dk_sec_target_release(&tg);
+}
+
+static void test_db(void)
+{
+	char dir[] = "/tmp/debkeep-test-sec.XXXXXX";
+	struct dk_db db = DK_DB_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_tracker t = DK_TRACKER_INIT, bad = DK_TRACKER_INIT;
+	struct dk_sec_meta m = DK_SEC_META_INIT;
+	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
+	struct dk_sec_report rep = DK_SEC_REPORT_INIT, rep2 = DK_SEC_REPORT_INIT;
+	struct dk_sec_index ix = DK_SEC_INDEX_INIT;
+	char cmd[256];
+	int v = -1;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	is_int(dk_db_open(&db, dir, 0, &err), DK_NOTFOUND, "no database without DK_DB_CREATE");
+	is_int(dk_db_open(&db, dir, DK_DB_CREATE, &err), 0, "create the database");
+	is_int(dk_sec_meta_get(&db, &m, &err), DK_NOTFOUND, "no tracker data yet");
+	is_int(dk_tracker_load(&t, FIXTURES "/tracker", &err), 0, "load the fixture checkout");
+	is_int(dk_sec_store(&db, &t, "fixture", "2023-04-10", &err), 0, "store it");
+	dk_db_schema_version(&db, "sec", &v, &err);
+	is_int(v, 1, "schema version recorded in the migrations table");
+	is_int(dk_sec_db_prepare(&db, &err), 0, "migrating again is a no-op");
+	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta");
+	is_str(m.data_date, "2023-04-10", "data date");
+	is_int(m.entries, 18, "entries counted");
+	dk_sec_meta_release(&m);
+	is_int(dk_sec_target_load(&tg, FIXTURES "/status", &err), 0, "target");
+	is_int(dk_sec_scan(&db, &tg, "bookworm", &rep, &err), 0, "scan from the database");
+	dk_sec_index_build(&t, &ix, &err);
+	is_int(dk_sec_scan_tracker(&t, &ix, &tg, "bookworm", &rep2, &err), 0, "scan from memory");
+	ok(rep.nfindings == 14 && rep.nfindings == rep2.nfindings && rep.nreserved == 1, "both see the same findings");
+	for (size_t i = 0; i < rep.nfindings && i < rep2.nfindings; i++)
+		if (strcmp(rep.findings[i].cve, rep2.findings[i].cve) ||
+		    rep.findings[i].status != rep2.findings[i].status ||
+		    strcmp(rep.findings[i].advisories, rep2.findings[i].advisories))
+			ok(0, "finding %zu differs: %s", i, rep.findings[i].cve);
+	/* A failing store (here: a NULL source violates NOT NULL) keeps the previous data. */
+	dk_tracker_load(&bad, FIXTURES "/tracker/data/DSA/list", &err);
+	ok(dk_sec_store(&db, &bad, NULL, "2030-01-01", &err) < 0, "a failing store fails");
+	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta after the failure");
+	ok(m.data_date && strcmp(m.data_date, "2023-04-10") == 0 && m.entries == 18, "previous data kept intact");
+	dk_sec_meta_release(&m);
+	dk_sec_report_release(&rep);
+	is_int(dk_sec_scan(&db, &tg, "bookworm", &rep, &err), 0, "scan after the failure");
+	is_int(rep.nfindings, 14, "same findings as before");
+	dk_sec_report_release(&rep);
+	dk_sec_report_release(&rep2);
+	dk_sec_index_release(&ix);
+	dk_sec_target_release(&tg);
+	dk_tracker_release(&t);
+	dk_tracker_release(&bad);
+	dk_db_close(&db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
+static void rows_roundtrip(void)
+{
+	struct dk_sec_row r[2], *out = NULL;
+	struct dk_buf b = DK_BUF_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	size_t n = 0, alloc = 0;
+
+	r[0] = row("", DK_FIX_VERSION, "1.0-1", NULL);
+	r[0].description = "tab\there";
+	r[0].note = "a; b";
+	r[0].bug = 42;
+	r[1] = row("bookworm", DK_FIX_NO_DSA, NULL, "DSA-1-1");
+	r[1].description = r[0].description;
+	is_int(dk_sec_rows_encode(r, 2, &b), 0, "encode");
+	is_int(dk_sec_rows_decode(b.data, b.len, &out, &n, &alloc, &err), 0, "decode");
+	ok(n == 2 && strcmp(out[0].description, "tab here") == 0 && out[1].description == out[0].description &&
+		   out[0].bug == 42 && strcmp(out[0].note, "a; b") == 0 && out[1].kind == DK_FIX_NO_DSA &&
+		   strcmp(out[1].advisory, "DSA-1-1") == 0 && !out[1].version,
+	   "rows survive the stored form");
+	is_int(dk_sec_rows_decode((char[]){ "a\tb\n" }, 4, &out, &n, &alloc, &err), DK_EINPUT, "malformed stored row");
+	free(out);
+	dk_buf_release(&b);
+}
+
+static void policy_fails(const char *what, const char *text, const char *msg)
+{
+	struct dk_policy pol = DK_POLICY_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	int r = dk_policy_load_mem(&pol, text, strlen(text), "policy.yaml", &err);
+
+	if (!ok(r == DK_EINPUT && strstr(err.msg, msg), "policy, %s: %s", what, msg))
+		printf("#   r=%d msg '%s'\n", r, err.msg);
+	dk_policy_release(&pol);
+}
+
+static void test_gate(void)
+{
+	struct dk_policy pol = DK_POLICY_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_sec_report rep = DK_SEC_REPORT_INIT;
+	struct dk_gate_result res = DK_GATE_RESULT_INIT;
+	struct dk_sec_finding f[4] = {
+		{ "CVE-1", NULL, "a", "1", "a", NULL, "high", "", "", NULL, DK_SEC_VULNERABLE, false, NULL, 0 },
+		{ "CVE-2", NULL, "a", "1", "a", NULL, "low", "", "", NULL, DK_SEC_VULNERABLE, false, NULL, 0 },
+		{ "CVE-3", NULL, "b", "1", "b", NULL, "medium", "", "", NULL, DK_SEC_NO_DSA, false, NULL, 0 },
+		{ "CVE-4", NULL, "b", "1", "b", "2", "high", "", "", NULL, DK_SEC_FIXED, true, NULL, 0 },
+	};
+	static const char policy[] = "release: bookworm\nblock-urgencies: [high, medium]\n"
+				     "accept-statuses: [no-dsa]\nwaivers:\n"
+				     "  - cve: CVE-1\n    reason: not reachable\n    expires: 2030-01-01\n"
+				     "  - cve: CVE-9\n    reason: old\n    expires: 2020-01-01\n";
+
+	is_int(dk_policy_load_mem(&pol, policy, strlen(policy), "policy.yaml", &err), 0, "policy parses");
+	ok(pol.block[3] && pol.block[2] && !pol.block[1] && pol.accept[DK_SEC_NO_DSA] && pol.nwaivers == 2,
+	   "policy contents");
+	rep.release = "bookworm";
+	rep.findings = f;
+	rep.nfindings = 4;
+	is_int(dk_gate_decide(&pol, &rep, "2025-06-01", &res, &err), 0, "decide");
+	ok(res.pass, "passes: CVE-1 waived, CVE-2 low, CVE-3 accepted");
+	ok(res.verdicts[0] == DK_VERDICT_WAIVED && res.verdicts[1] == DK_VERDICT_TOLERATED &&
+		   res.verdicts[2] == DK_VERDICT_ACCEPTED,
+	   "verdicts");
+	ok(pol.waivers[0].state == DK_WAIVER_APPLIED && pol.waivers[1].state == DK_WAIVER_EXPIRED, "waiver states");
+	dk_gate_result_release(&res);
+	is_int(dk_gate_decide(&pol, &rep, "2030-01-02", &res, &err), 0, "decide after the waiver expired");
+	ok(!res.pass && res.verdicts[0] == DK_VERDICT_BLOCKING, "an expired waiver no longer holds");
+	dk_gate_result_release(&res);
+	dk_policy_release(&pol);
+	is_int(dk_policy_load_mem(&pol, "{}\n", 3, "p", &err), 0, "empty policy");
+	ok(!pol.block[0] && pol.block[1] && pol.block[4], "default: everything but unimportant blocks");
+	dk_policy_release(&pol);
+	policy_fails("unknown key", "release: x\nblock: [high]\n", "policy.yaml:2: unknown key 'block'");
+	policy_fails("unknown urgency", "block-urgencies: [hgh]\n",
+		     "policy.yaml:1: block-urgencies: unknown urgency 'hgh'");
+	policy_fails("fixed is not a status to accept", "accept-statuses: [fixed]\n", "not open status 'fixed'");
+	policy_fails("waiver without reason", "waivers:\n  - cve: CVE-1\n    expires: 2030-01-01\n",
+		     "policy.yaml:2: waiver for CVE-1 without a reason");
+	policy_fails("waiver without expiry", "waivers:\n  - cve: CVE-1\n    reason: x\n", "without an expiry date");
+	policy_fails("bad expiry", "waivers:\n  - cve: CVE-1\n    reason: x\n    expires: 2030-13-01\n",
+		     "malformed expiry date '2030-13-01'");
+	policy_fails("bad YAML", "waivers: [\n", "policy.yaml:");
+	{
+		struct dk_buf html = DK_BUF_INIT;
+		json_t *ev = json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "decision", "fail", "release", "<b>", "findings",
+				       "cve", "CVE-<script>", "verdict", "blocking");
+
+		is_int(dk_gate_evidence_html(ev, &html, &err), 0, "HTML evidence");
+		ok(strstr(html.data, "CVE-&lt;script&gt;") && !strstr(html.data, "<script>") &&
+			   !strstr(html.data, "http") && !strstr(html.data, "src="),
+		   "escaped text, no external assets");
+		json_decref(ev);
+		dk_buf_release(&html);
+	}
+}
+
+int main(void)
+{
+	test_match();
+	test_report();
+	test_target();
+	test_db();
+	rows_roundtrip();
+	test_gate();
+	return tap_done();
+}
