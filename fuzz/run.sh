@@ -1,7 +1,7 @@
 #!/bin/bash
 # run.sh - build the libFuzzer targets with clang and run each for a while, printed as TAP.
 #
-#   fuzz/run.sh [NAME...]        (NAME as in fuzz/fuzz-NAME.c; all of them by default)
+#   fuzz/run.sh [NAME...]        (NAME as in fuzz/fuzz-NAME.c or fuzz/AREA/fuzz-NAME.c; all by default)
 #
 # FUZZ_SECONDS (default 30) is each target's budget; BUILD_FUZZ (default build-fuzz) the build
 # directory. The whole library is built with ASan+UBSan and, for coverage feedback, libFuzzer's
@@ -18,15 +18,17 @@ cd "$top" || exit 1
 secs=${FUZZ_SECONDS:-30}
 bdir=${BUILD_FUZZ:-build-fuzz}
 
+# Targets live in fuzz/ and in an area's fuzz/AREA/; dirs[NAME] is the directory of each.
+declare -A dirs
+for f in fuzz/fuzz-*.c fuzz/*/fuzz-*.c; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f" .c)
+	dirs[${n#fuzz-}]=$(dirname "$f")
+done
 if [ $# -gt 0 ]; then
 	names=("$@")
 else
-	names=()
-	for f in fuzz/fuzz-*.c; do
-		[ -e "$f" ] || continue
-		n=${f#fuzz/fuzz-}
-		names+=("${n%.c}")
-	done
+	mapfile -t names < <(printf '%s\n' "${!dirs[@]}" | sort)
 fi
 
 echo "1..${#names[@]}"
@@ -57,7 +59,7 @@ if [ ! -f "$bdir/build.ninja" ] || [ "$(cat "$bdir/debkeep-fuzz-setup" 2>/dev/nu
 fi
 targets=()
 for n in "${names[@]}"; do
-	targets+=("fuzz/fuzz-$n")
+	targets+=("${dirs[$n]:-fuzz}/fuzz-$n")
 done
 build_ok=1
 ninja -C "$bdir" "${targets[@]}" >"$log" 2>&1 || build_ok=
@@ -71,7 +73,7 @@ i=0
 failed=0
 for n in "${names[@]}"; do
 	i=$((i + 1))
-	exe=$bdir/fuzz/fuzz-$n
+	exe=$bdir/${dirs[$n]:-fuzz}/fuzz-$n
 	if [ -z "$build_ok" ] || [ ! -x "$exe" ]; then
 		echo "not ok $i - $n # build failed"
 		[ -n "$build_ok" ] || grep -E 'error|FAILED' "$log" | head -n 20 | sed 's/^/# /'
