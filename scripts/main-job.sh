@@ -28,5 +28,19 @@ time "$debkeep" pkglist resolve "$list" "${indices[@]}" -o "$root/cip-core.resol
 
 echo "== why is libssl3 there?"
 "$debkeep" pkglist why libssl3 "$list" "${indices[@]}" --arch amd64
+
+# The security part: a small real sample of the tracker's advisory lists ships in docs/examples/tracker
+# (the DSA/DLA entries of the CIP set's source packages, as of 2023-03-31: older than bookworm's
+# release, so it names no bookworm fix). With a checkout of the tracker's repository, use
+# `debkeep cve update --from PATH/TO/security-tracker` instead.
+echo "== security: tracker data, scan and release gate of the amd64 package set"
+"$debkeep" --root "$root" cve update --from "$top/docs/examples/tracker"
+"$debkeep" pkglist resolve "$list" "${indices[@]}" --arch amd64 --format manifest \
+	-o "$root/cip-core.amd64.manifest" >/dev/null
+"$debkeep" --root "$root" cve scan "$root/cip-core.amd64.manifest" --release bookworm || true
+gate=0
+"$debkeep" --root "$root" gate "$root/cip-core.amd64.manifest" --policy "$top/docs/examples/gate-policy.yaml" \
+	--release bookworm --report "$root/evidence.json" --html "$root/evidence.html" || gate=$?
+[ "$gate" -le 1 ] || exit "$gate"
 echo
-echo "The resolved list is $root/cip-core.resolved.yaml."
+echo "The resolved list is $root/cip-core.resolved.yaml; the release evidence $root/evidence.html."

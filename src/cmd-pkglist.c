@@ -41,7 +41,8 @@ static const char *const resolve_usage =
 	"\n"
 	"  --index FILE   a Packages index (any compression); its architecture is read from it\n"
 	"  --arch A       resolve only for A (repeatable; default: the list's architectures)\n"
-	"  --format F     yaml (default: the resolved list) or list (name version arch lines)\n"
+	"  --format F     yaml (default: the resolved list), list (name version arch lines), or\n"
+	"                 manifest (name version arch source source-version: what cve scan reads)\n"
 	"  -o FILE        write the result to FILE (atomically) and print a summary\n"
 	"  --json         print JSON\n";
 
@@ -84,8 +85,8 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct pkglist_opt
 				return EXIT_INTERNAL;
 			break;
 		case 'f':
-			if (strcmp(optarg, "yaml") && strcmp(optarg, "list"))
-				return cli_usage(cli, "--format: '%s' is not one of yaml, list", optarg);
+			if (strcmp(optarg, "yaml") && strcmp(optarg, "list") && strcmp(optarg, "manifest"))
+				return cli_usage(cli, "--format: '%s' is not one of yaml, list, manifest", optarg);
 			o->format = optarg;
 			break;
 		case 'o':
@@ -363,7 +364,9 @@ static int emit_yaml(const struct dk_pkglist *pl, struct arch_run *runs, size_t 
 	return 0;
 }
 
-static int emit_list(struct arch_run *runs, size_t nruns, const struct pkglist_opts *o, struct dk_buf *b)
+/* One line per binary, sorted by name then architecture; the manifest adds the source and its version. */
+static int emit_list(struct arch_run *runs, size_t nruns, const struct pkglist_opts *o, bool manifest,
+		     struct dk_buf *b)
 {
 	size_t total = 0, k = 0;
 	struct sorted *all;
@@ -384,10 +387,19 @@ static int emit_list(struct arch_run *runs, size_t nruns, const struct pkglist_o
 		}
 	}
 	qsort(all, total, sizeof(*all), cmp_by_name);
-	for (size_t i = 0; i < total; i++)
-		dk_buf_addf(b, "%s %.*s %s\n", dk_index_str(&all[i].run->idx, all[i].pkg->name),
-			    (int)all[i].pkg->version.n, all[i].pkg->version.p,
-			    dk_index_str(&all[i].run->idx, all[i].pkg->arch));
+	if (manifest)
+		dk_buf_adds(b, "# name version arch source source-version\n");
+	for (size_t i = 0; i < total; i++) {
+		const struct dk_index *idx = &all[i].run->idx;
+		const struct dk_pkg *p = all[i].pkg;
+
+		dk_buf_addf(b, "%s %.*s %s", dk_index_str(idx, p->name), (int)p->version.n, p->version.p,
+			    dk_index_str(idx, p->arch));
+		if (manifest)
+			dk_buf_addf(b, " %s %.*s", dk_index_str(idx, p->source), (int)p->source_version.n,
+				    p->source_version.p);
+		dk_buf_addc(b, '\n');
+	}
 	free(all);
 	return 0;
 }
@@ -515,8 +527,8 @@ static int cmd_resolve(struct cli *cli, int argc, char **argv)
 		dk_buf_adds(&out, s);
 		dk_buf_addc(&out, '\n');
 		free(s);
-	} else if (o.format && strcmp(o.format, "list") == 0) {
-		r = emit_list(runs, pl.narchs, &o, &out);
+	} else if (o.format && (strcmp(o.format, "list") == 0 || strcmp(o.format, "manifest") == 0)) {
+		r = emit_list(runs, pl.narchs, &o, strcmp(o.format, "manifest") == 0, &out);
 	} else {
 		r = emit_yaml(&pl, runs, pl.narchs, &o, &out);
 	}
