@@ -24,22 +24,21 @@ enum dk_multiarch {
 /*
  * One stanza of a Packages index. Every slice points into the index file's
  * bytes, which the index keeps; nothing is copied. The relation fields are
- * kept raw and parsed only when the resolver reaches the package.
+ * kept raw and parsed only when the resolver reaches the package; fields
+ * only a few packages are asked for (Conflicts, Filename...) are found in
+ * the stanza on demand (dk_pkg_field). The table holds 60,000 of these, and
+ * on first touch every page of it costs: keep it small.
  */
 struct dk_pkg {
 	dk_id name;
 	dk_id arch;   /* as written: the index's architecture or "all" */
 	dk_id source; /* the Source field's name, else the package's own name */
-	struct dk_slice version;
+	struct dk_slice version; /* checked with dpkg's rules when loaded */
 	struct dk_slice source_version; /* "Source: x (v)" gives v; else version */
 	struct dk_slice depends;
 	struct dk_slice pre_depends;
 	struct dk_slice provides;
-	struct dk_slice conflicts;
-	struct dk_slice breaks;
-	struct dk_slice filename;
-	struct dk_slice stanza; /* the whole stanza, for tools that want more fields */
-	struct dk_version ver;  /* version, parsed */
+	struct dk_slice stanza; /* the whole stanza */
 	uint32_t file;          /* which loaded file: index into dk_index.files */
 	uint32_t line;          /* first line of the stanza in that file */
 	uint32_t next_same_name; /* next version of the same name, +1; 0 ends the chain */
@@ -65,7 +64,7 @@ struct dk_index {
 	dk_id all_arch;
 	struct dk_strpool names; /* package names, architectures and sources */
 	struct dk_arena arena;
-	struct dk_pkg *pkgs;
+	struct dk_pkg *pkgs;   /* an anonymous mapping of pkgs_alloc entries (huge pages where the kernel has them) */
 	uint32_t npkgs;
 	uint32_t pkgs_alloc;
 	struct dk_index_file *files;
@@ -95,6 +94,12 @@ int dk_index_adopt(struct dk_index *idx, struct dk_input *in, const char *name, 
  */
 int dk_index_finish(struct dk_index *idx, struct dk_err *err);
 void dk_index_release(struct dk_index *idx);
+
+/*
+ * Any other field of a package's stanza (ASCII case-insensitive name), as a
+ * slice into the index: DK_NOTFOUND when the stanza has none.
+ */
+int dk_pkg_field(const struct dk_pkg *pkg, const char *name, struct dk_slice *out);
 
 /* The candidate of name, or NULL. */
 const struct dk_pkg *dk_index_candidate(const struct dk_index *idx, const char *name, size_t len);

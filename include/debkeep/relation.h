@@ -83,6 +83,17 @@ enum dk_relation_flags {
 int dk_relation_parse(const char *s, size_t len, unsigned flags, struct dk_arena *arena,
 		      struct dk_relation *rel, struct dk_err *err);
 
+/*
+ * Check s[0..len) as dk_relation_parse() does, without building anything:
+ * each is called for every atom in order, with the index of its group, and a
+ * non-zero return stops the scan with that code. The atom's arches and
+ * profiles are not filled in. For walking a big field once (every Provides
+ * of an index) without an arena.
+ */
+typedef int dk_relation_atom_fn(void *ctx, const struct dk_dep_atom *atom, size_t group, struct dk_err *err);
+int dk_relation_scan(const char *s, size_t len, unsigned flags, dk_relation_atom_fn *each, void *ctx,
+		     struct dk_err *err);
+
 /* True when a version ver satisfies "op refver" under dpkg ordering. */
 bool dk_relop_satisfied(enum dk_relop op, int cmp_ver_vs_ref);
 

@@ -1,6 +1,7 @@
 /* index.c - loading Packages indices into an interned, zero-copy package table */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <strings.h>
 
@@ -30,7 +31,8 @@ void dk_index_release(struct dk_index *idx)
 		dk_input_release(&idx->files[i].in);
 	}
 	free(idx->files);
-	free(idx->pkgs);
+	if (idx->pkgs)
+		munmap(idx->pkgs, (size_t)idx->pkgs_alloc * sizeof(*idx->pkgs));
 	free(idx->first_by_name);
 	free(idx->candidate);
 	free(idx->provides_start);
@@ -141,14 +143,6 @@ static void take_field(struct dk_pkg *pkg, const struct dk_field *f, struct dk_s
 		if (IS("Depends"))
 			pkg->depends = slice_of(f);
 		break;
-	case 'c':
-		if (IS("Conflicts"))
-			pkg->conflicts = slice_of(f);
-		break;
-	case 'b':
-		if (IS("Breaks"))
-			pkg->breaks = slice_of(f);
-		break;
 	case 's':
 		if (IS("Source"))
 			*source = slice_of(f);
@@ -165,14 +159,32 @@ static void take_field(struct dk_pkg *pkg, const struct dk_field *f, struct dk_s
 		if (IS("Important"))
 			pkg->important = slice_is(slice_of(f), "yes");
 		break;
-	case 'f':
-		if (IS("Filename"))
-			pkg->filename = slice_of(f);
-		break;
 	default:
 		break;
 	}
 #undef IS
+}
+
+/*
+ * The package table lives in its own anonymous mapping, advised to use huge
+ * pages: first touch of a page is what loading a 60,000-stanza index spends
+ * much of its system time on, and 2 MB pages take 512 times fewer faults.
+ */
+static int reserve_pkgs(struct dk_index *idx, uint32_t n)
+{
+	size_t old = (size_t)idx->pkgs_alloc * sizeof(*idx->pkgs), size = (size_t)n * sizeof(*idx->pkgs);
+	void *p;
+
+	if (n <= idx->pkgs_alloc)
+		return 0;
+	p = idx->pkgs ? mremap(idx->pkgs, old, size, MREMAP_MAYMOVE)
+		      : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return DK_ENOMEM;
+	madvise(p, size, MADV_HUGEPAGE);
+	idx->pkgs = p;
+	idx->pkgs_alloc = n;
+	return 0;
 }
 
 static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanza *st, struct dk_err *err)
@@ -200,9 +212,13 @@ static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanz
 	pkg.name = dk_strpool_intern(&idx->names, name.p, name.n);
 	if (!pkg.name)
 		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-	r = dk_version_parse(&pkg.ver, pkg.version.p, pkg.version.n, err);
-	if (r)
-		return dk_err_prefix(err, "Version");
+	{
+		struct dk_version checked;
+
+		r = dk_version_parse(&checked, pkg.version.p, pkg.version.n, err);
+		if (r)
+			return dk_err_prefix(err, "Version");
+	}
 	pkg.source = pkg.name;
 	pkg.source_version = pkg.version;
 	if (source.n && (r = parse_source(idx, &pkg, source, err)))
@@ -217,15 +233,8 @@ static int add_stanza(struct dk_index *idx, uint32_t file, const struct dk_stanz
 
 		pkg.stanza.n = (size_t)(last->value + last->value_len - pkg.stanza.p);
 	}
-	if (idx->npkgs == idx->pkgs_alloc) {
-		uint32_t n = idx->pkgs_alloc ? idx->pkgs_alloc * 2 : 4096;
-		struct dk_pkg *p = realloc(idx->pkgs, n * sizeof(*p));
-
-		if (!p)
-			return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-		idx->pkgs = p;
-		idx->pkgs_alloc = n;
-	}
+	if (idx->npkgs == idx->pkgs_alloc && reserve_pkgs(idx, idx->pkgs_alloc ? idx->pkgs_alloc * 2 : 4096))
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
 	idx->pkgs[idx->npkgs++] = pkg;
 	return 0;
 }
@@ -238,15 +247,9 @@ static int parse_file(struct dk_index *idx, uint32_t file, struct dk_err *err)
 	int r;
 
 	/* Debian's stanzas average over 700 bytes: size the table once instead of doubling a 10 MB array. */
-	if (idx->pkgs_alloc - idx->npkgs < f->in.len / 700) {
-		uint32_t want = idx->npkgs + (uint32_t)(f->in.len / 700) + 64;
-		struct dk_pkg *pk = realloc(idx->pkgs, want * sizeof(*pk));
-
-		if (pk) {
-			idx->pkgs = pk;
-			idx->pkgs_alloc = want;
-		}
-	}
+	if (idx->pkgs_alloc - idx->npkgs < f->in.len / 700 &&
+	    reserve_pkgs(idx, idx->npkgs + (uint32_t)(f->in.len / 700) + 64))
+		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", f->path);
 	dk_deb822_init(&p, f->in.data, f->in.len, f->path, 0);
 	while ((r = dk_deb822_next(&p, &st, err)) > 0) {
 		if ((r = add_stanza(idx, file, &st, err))) {
@@ -319,54 +322,60 @@ struct provide_entry {
 	struct dk_provide provide;
 };
 
-/*
- * Parse the Provides of every candidate and intern the provided names (a
- * virtual package has no stanza of its own, so its name may be new here).
- * Entries are appended to *out, which the caller frees.
- */
+struct provide_scan {
+	struct dk_index *idx;
+	struct provide_entry *v;
+	uint32_t n, alloc;
+	uint32_t pkg;
+};
+
+static int add_provide(void *ctx, const struct dk_dep_atom *a, size_t group, struct dk_err *err)
+{
+	struct provide_scan *ps = ctx;
+
+	if (ps->n == ps->alloc) {
+		uint32_t alloc = ps->alloc ? ps->alloc * 2 : 4096;
+		struct provide_entry *p = realloc(ps->v, alloc * sizeof(*p));
+
+		if (!p)
+			return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+		ps->v = p;
+		ps->alloc = alloc;
+	}
+	/* A virtual package has no stanza of its own, so its name may be new here. */
+	ps->v[ps->n].target = dk_strpool_intern(&ps->idx->names, a->name.p, a->name.n);
+	if (!ps->v[ps->n].target)
+		return dk_err_set(err, DK_ENOMEM, "index: out of memory");
+	ps->v[ps->n].provide.pkg = ps->pkg;
+	ps->v[ps->n].provide.version = a->version;
+	ps->n++;
+	return 0;
+}
+
+/* Every candidate's Provides, scanned (not built: there are tens of thousands) into *out. */
 static int parse_provides(struct dk_index *idx, uint32_t nnames, struct provide_entry **out, uint32_t *nout,
 			  struct dk_err *err)
 {
-	struct provide_entry *v = NULL;
-	uint32_t n = 0, alloc = 0;
+	struct provide_scan ps = { idx, NULL, 0, 0, 0 };
 
 	for (dk_id id = 1; id < nnames; id++) {
 		const struct dk_pkg *pkg = dk_index_candidate_id(idx, id);
-		struct dk_relation rel;
 		char where[512];
 		int r;
 
 		if (!pkg || !pkg->provides.n)
 			continue;
-		r = dk_relation_parse(pkg->provides.p, pkg->provides.n, DK_REL_PROVIDES, &idx->arena, &rel, err);
+		ps.pkg = idx->candidate[id] - 1;
+		r = dk_relation_scan(pkg->provides.p, pkg->provides.n, DK_REL_PROVIDES, add_provide, &ps, err);
 		if (r) {
-			free(v);
+			free(ps.v);
+			if (r == DK_ENOMEM)
+				return r;
 			return dk_err_prefix(err, "%s: Provides", dk_index_where(idx, pkg, where, sizeof(where)));
 		}
-		for (size_t g = 0; g < rel.count; g++) {
-			const struct dk_dep_atom *a = &rel.groups[g].alts[0];
-
-			if (n == alloc) {
-				struct provide_entry *p = realloc(v, (alloc = alloc ? alloc * 2 : 4096) * sizeof(*p));
-
-				if (!p) {
-					free(v);
-					return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-				}
-				v = p;
-			}
-			v[n].target = dk_strpool_intern(&idx->names, a->name.p, a->name.n);
-			if (!v[n].target) {
-				free(v);
-				return dk_err_set(err, DK_ENOMEM, "index: out of memory");
-			}
-			v[n].provide.pkg = idx->candidate[id] - 1;
-			v[n].provide.version = a->version;
-			n++;
-		}
 	}
-	*out = v;
-	*nout = n;
+	*out = ps.v;
+	*nout = ps.n;
 	return 0;
 }
 
@@ -435,7 +444,8 @@ int dk_index_finish(struct dk_index *idx, struct dk_err *err)
 		const struct dk_pkg *pkg = &idx->pkgs[i];
 		uint32_t cur = idx->candidate[pkg->name];
 
-		if (!cur || dk_version_cmp(&pkg->ver, &idx->pkgs[cur - 1].ver) > 0)
+		if (!cur || dk_version_cmp_str(pkg->version.p, pkg->version.n, idx->pkgs[cur - 1].version.p,
+					       idx->pkgs[cur - 1].version.n) > 0)
 			idx->candidate[pkg->name] = i + 1;
 	}
 	r = parse_provides(idx, idx->nnames, &entries, &nentries, err);
@@ -473,4 +483,22 @@ int dk_index_detect_arch(const char *data, size_t len, struct dk_buf *arch)
 		return dk_buf_add(arch, v, (size_t)(e - v));
 	}
 	return DK_NOTFOUND;
+}
+
+int dk_pkg_field(const struct dk_pkg *pkg, const char *name, struct dk_slice *out)
+{
+	struct dk_deb822 p;
+	struct dk_stanza st;
+	const struct dk_field *f = NULL;
+
+	/* The stanza was parsed once already, so this second look cannot fail. */
+	dk_deb822_init(&p, pkg->stanza.p, pkg->stanza.n, "", DK_DEB822_ALLOW_DUPLICATES);
+	if (dk_deb822_next(&p, &st, NULL) > 0)
+		f = dk_stanza_get(&st, name);
+	dk_deb822_release(&p);
+	if (!f)
+		return DK_NOTFOUND;
+	out->p = f->value;
+	out->n = f->value_len;
+	return 0;
 }

@@ -34,6 +34,8 @@ struct parser {
 	struct dk_slice *archs;
 	struct dk_profile_list *plists;
 	struct dk_profile_term *terms;
+	dk_relation_atom_fn *each; /* dk_relation_scan(): called for every atom of the checking pass */
+	void *each_ctx;
 };
 
 enum { C_BLANK = 1, C_DELIM = 2 };
@@ -474,6 +476,8 @@ static int parse_atom(struct parser *ps)
 		skip_blanks(ps);
 	}
 	ps->natoms++;
+	if (ps->each && (rc = ps->each(ps->each_ctx, atom, ps->ngroups, ps->err)))
+		return rc;
 
 	if (ps->p < ps->end && *ps->p != ',' && *ps->p != '|') {
 		const char *at = ps->p;
@@ -588,6 +592,15 @@ int dk_relation_parse(const char *s, size_t len, unsigned flags, struct dk_arena
 	rel->groups = ps.groups;
 	rel->count = ngroups;
 	return 0;
+}
+
+int dk_relation_scan(const char *s, size_t len, unsigned flags, dk_relation_atom_fn *each, void *ctx,
+		     struct dk_err *err)
+{
+	struct parser ps = { .s = s, .p = s, .end = s + len, .flags = flags, .err = err, .each = each,
+			     .each_ctx = ctx };
+
+	return parse_field(&ps);
 }
 
 bool dk_relop_satisfied(enum dk_relop op, int cmp_ver_vs_ref)

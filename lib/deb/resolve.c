@@ -95,6 +95,7 @@ static struct deps *deps_of(struct solver *s, dk_id name)
 {
 	struct name_state *ns = &s->st[name];
 	const struct dk_pkg *pkg = cand_pkg(s, name);
+	struct dk_slice conflicts, breaks;
 
 	if (ns->deps || !pkg)
 		return ns->deps;
@@ -103,10 +104,14 @@ static struct deps *deps_of(struct solver *s, dk_id name)
 		s->internal = dk_err_set(s->err, DK_ENOMEM, "resolve: out of memory");
 		return NULL;
 	}
+	if (dk_pkg_field(pkg, "Conflicts", &conflicts))
+		conflicts.n = 0;
+	if (dk_pkg_field(pkg, "Breaks", &breaks))
+		breaks.n = 0;
 	if (parse_field(s, pkg, pkg->depends, DK_REL_BINARY, "Depends", &ns->deps->depends) ||
 	    parse_field(s, pkg, pkg->pre_depends, DK_REL_BINARY, "Pre-Depends", &ns->deps->pre_depends) ||
-	    parse_field(s, pkg, pkg->conflicts, DK_REL_BINARY, "Conflicts", &ns->deps->conflicts) ||
-	    parse_field(s, pkg, pkg->breaks, DK_REL_BINARY, "Breaks", &ns->deps->breaks))
+	    parse_field(s, pkg, conflicts, DK_REL_BINARY, "Conflicts", &ns->deps->conflicts) ||
+	    parse_field(s, pkg, breaks, DK_REL_BINARY, "Breaks", &ns->deps->breaks))
 		return NULL;
 	return ns->deps;
 }
