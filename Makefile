@@ -4,7 +4,8 @@
 #   make build       build/ with gcc: the debkeep command, the library, the tests
 #   make build-asan  build-asan/ with gcc, AddressSanitizer and UndefinedBehaviorSanitizer
 #   make run         deps + build + the main job (scripts/main-job.sh)
-#   make check       deps + both builds + every test in both + a short fuzz run + one summary line
+#   make check       deps + both builds + every test in both (the slow suite only in build/) + a short
+#                    fuzz run + one summary line
 #   make test        the tests of build/ only (no deps, no sanitizers): the quick loop while editing
 #   make fuzz        fuzz/run.sh with FUZZ_SECONDS (default 30) per target
 #   make bench       every bench/*.sh
@@ -25,7 +26,8 @@ DEPS := build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
 	libarchive-dev libssl-dev libyaml-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev \
 	libgpgme-dev libmicrohttpd-dev libdpkg-dev apt dpkg-dev \
 	xz-utils zstd bzip2 lz4 gzip ca-certificates debian-archive-keyring jq python3 time \
-	zlib1g-dev openssl cpio swupdate efibootguard lava-common python3-voluptuous python3-jinja2 debsecan
+	zlib1g-dev openssl cpio swupdate efibootguard lava-common python3-voluptuous python3-jinja2 debsecan \
+	libext2fs-dev e2fsprogs fdisk mmdebstrap chromium
 
 # Sanitizer reports end the program with a failure instead of scrolling past.
 SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1 \
@@ -76,7 +78,7 @@ test: build
 
 test-asan: build-asan
 	@rm -f $(ASAN_BUILD)/meson-logs/testlog.json
-	$(SAN_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3
+	$(SAN_ENV) meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 3 --no-suite slow
 
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
