@@ -24,6 +24,7 @@ struct cli {
 	const char *prog; /* "debkeep version compare", for usage messages */
 };
 
+/* A handler's argv[0] is its own name (the group's, or the subcommand's), as getopt expects. */
 typedef int (*cli_handler)(struct cli *cli, int argc, char **argv);
 
 enum cli_flags {
@@ -39,7 +40,7 @@ struct cli_command {
 	const char *help; /* one line */
 };
 
-/* Dispatch argv[0] through table; prints usage for an unknown or missing name. */
+/* Dispatch argv[1] (argv[0] is the group) through table; prints usage for an unknown or missing name. */
 int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *table, int argc, char **argv);
 void cli_print_table(FILE *f, const char *group, const struct cli_command *table);
 

@@ -559,7 +559,6 @@ static int render_html(const struct dk_diff_report *rep, const struct dk_diff_ru
 	return b->failed ? -1 : 0;
 }
 
-static int diff_main(struct cli *cli, int argc, char **argv);
 
 static int push(const char ***v, size_t *n, const char *s)
 {
@@ -601,21 +600,6 @@ static int parse_size(struct cli *cli, const char *opt, const char *arg, size_t 
 }
 
 int cmd_diff(struct cli *cli, int argc, char **argv)
-{
-	char **args = calloc((size_t)argc + 2, sizeof(*args));
-	int rc;
-
-	/* main hands over what follows "diff"; getopt wants a program name in front. */
-	if (!args)
-		return EXIT_INTERNAL;
-	args[0] = "diff";
-	memcpy(args + 1, argv, (size_t)argc * sizeof(*args));
-	rc = diff_main(cli, argc + 1, args);
-	free(args);
-	return rc;
-}
-
-static int diff_main(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'J' },

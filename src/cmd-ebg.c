@@ -391,7 +391,7 @@ static const struct cli_command env_commands[] = {
 
 static int cmd_env(struct cli *cli, int argc, char **argv)
 {
-	return cli_dispatch(cli, "ebg env", env_commands, argc - 1, argv + 1);
+	return cli_dispatch(cli, "ebg env", env_commands, argc, argv);
 }
 
 static const struct cli_command ebg_commands[] = {

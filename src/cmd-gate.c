@@ -122,19 +122,9 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 	int r, code = EXIT_OK;
 
 	cli->prog = "debkeep gate";
-	{
-		/* getopt skips argv[0] as the program's name; here it is already the first argument. */
-		char **args = calloc((size_t)argc + 2, sizeof(*args));
-
-		if (!args)
-			return EXIT_INTERNAL;
-		args[0] = "gate";
-		memcpy(args + 1, argv, (size_t)argc * sizeof(*args));
-		r = parse_opts(cli, argc + 1, args, &o);
-		free(args);
-		if (r != 0)
-			return r < 0 ? EXIT_OK : r;
-	}
+	r = parse_opts(cli, argc, argv, &o);
+	if (r != 0)
+		return r < 0 ? EXIT_OK : r;
 	if (o.today) {
 		snprintf(today, sizeof(today), "%s", o.today);
 	} else {

@@ -93,7 +93,8 @@ int main(int argc, char **argv)
 	for (const struct cli_command *cmd = commands; cmd->name; cmd++) {
 		if (strcmp(cmd->name, argv[0]) == 0) {
 			cli.prog = "debkeep";
-			return finish_stdout(cmd->run(&cli, argc - 1, argv + 1));
+			/* The group gets its own name as argv[0], as getopt expects of a program's. */
+			return finish_stdout(cmd->run(&cli, argc, argv));
 		}
 	}
 	fprintf(stderr, "debkeep: unknown command '%s'\n", argv[0]);

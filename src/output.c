@@ -76,6 +76,9 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_command *t
 {
 	char prog[128];
 
+	/* argv[0] is the group's name; the subcommand's handler gets its own name as argv[0]. */
+	argc--;
+	argv++;
 	if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
 	    strcmp(argv[0], "help") == 0) {
 		FILE *f = argc < 1 ? stderr : stdout;
