@@ -65,9 +65,14 @@ int cmd_cve(struct cli *cli, int argc, char **argv);
 int cmd_diff(struct cli *cli, int argc, char **argv);
 int cmd_ebg(struct cli *cli, int argc, char **argv);
 int cmd_gate(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_kconfig(struct cli *cli, int argc, char **argv);
 int cmd_lava(struct cli *cli, int argc, char **argv);
 int cmd_pkglist(struct cli *cli, int argc, char **argv);
+int cmd_publish(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_snapshot(struct cli *cli, int argc, char **argv);
 int cmd_swu(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 

@@ -13,6 +13,11 @@ static int cmd_help(struct cli *cli, int argc, char **argv);
 static const struct cli_command commands[] = {
 	{ "version", cmd_version, 0, "compare A B | compare --batch", "compare Debian versions as dpkg does" },
 	{ "pkglist", cmd_pkglist, 0, "resolve|why ...", "resolve a package list against Packages indices" },
+	{ "init", cmd_init, CLI_NEEDS_REPO, NULL, "create the data root (--root DIR, $DEBKEEP_ROOT, ./debkeep-data)" },
+	{ "import", cmd_import, CLI_NEEDS_REPO, "FILE.deb|DIR... [--into NAME]", "add local packages to a collection" },
+	{ "snapshot", cmd_snapshot, CLI_NEEDS_REPO, "create|list|show|diff ...", "immutable package sets" },
+	{ "publish", cmd_publish, CLI_NEEDS_REPO, "SNAPSHOT --prefix P --suite S", "a signed apt repository, switched in atomically" },
+	{ "serve", cmd_serve, CLI_NEEDS_REPO, "[--listen ADDR:PORT]", "read-only HTTP for the published trees" },
 	{ "diff", cmd_diff, 0, "A B", "explain every difference between two builds, .debs or trees" },
 	{ "cve", cmd_cve, CLI_NEEDS_REPO, "update|scan|diff ...", "security tracker data and what it says of a target" },
 	{ "gate", cmd_gate, CLI_NEEDS_REPO, "...", "release decision with evidence (exit 0 pass, 1 fail)" },

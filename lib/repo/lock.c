@@ -1,0 +1,2 @@
+/* lock.c - (being written) */
+#include <debkeep/err.h>

@@ -1,0 +1,2 @@
+/* publish.c - (being written) */
+#include <debkeep/err.h>

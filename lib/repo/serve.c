@@ -1,0 +1,2 @@
+/* serve.c - (being written) */
+#include <debkeep/err.h>

@@ -1,0 +1,2 @@
+/* sign.c - (being written) */
+#include <debkeep/err.h>
