@@ -378,31 +378,9 @@ static json_t *render_json(const struct dk_diff_report *rep, const struct dk_dif
 	return root;
 }
 
-static void html_esc(struct dk_buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && s[i]; i++) {
-		switch (s[i]) {
-		case '<':
-			dk_buf_adds(b, "&lt;");
-			break;
-		case '>':
-			dk_buf_adds(b, "&gt;");
-			break;
-		case '&':
-			dk_buf_adds(b, "&amp;");
-			break;
-		case '"':
-			dk_buf_adds(b, "&quot;");
-			break;
-		default:
-			dk_buf_addc(b, s[i]);
-		}
-	}
-}
-
 static void html_esc_s(struct dk_buf *b, const char *s)
 {
-	html_esc(b, s, strlen(s));
+	dk_buf_add_html(b, s, strlen(s));
 }
 
 /* Path components, splitting at '/' (and so at "!/" too). */
@@ -446,7 +424,7 @@ static void html_detail(struct dk_buf *b, const char *detail)
 
 		if (cls)
 			dk_buf_addf(b, "<span class=\"%s\">", cls);
-		html_esc(b, p, l);
+		dk_buf_add_html(b, p, l);
 		if (cls)
 			dk_buf_adds(b, "</span>");
 		dk_buf_addc(b, '\n');
@@ -470,7 +448,7 @@ static int render_html(const struct dk_diff_report *rep, const struct dk_diff_ru
 	dk_buf_adds(b, "</h1>\n");
 	verdict_line(&v, rep, s);
 	dk_buf_addf(b, "<p id=\"verdict\" class=\"verdict %s\">", verdict_word(rep));
-	html_esc(b, v.data, v.len ? v.len - 1 : 0);
+	dk_buf_add_html(b, v.data, v.len ? v.len - 1 : 0);
 	dk_buf_release(&v);
 	dk_buf_addf(
 		b,
@@ -524,11 +502,11 @@ static int render_html(const struct dk_diff_report *rep, const struct dk_diff_ru
 			open_c[depth] = c[depth];
 			open_l[depth] = cl[depth];
 			dk_buf_adds(b, "<details open><summary>");
-			html_esc(b, c[depth], cl[depth]);
+			dk_buf_add_html(b, c[depth], cl[depth]);
 			dk_buf_adds(b, "/</summary>\n");
 		}
 		dk_buf_adds(b, "<details><summary>");
-		html_esc(b, c[n - 1], cl[n - 1]);
+		dk_buf_add_html(b, c[n - 1], cl[n - 1]);
 		dk_buf_adds(b, " <span class=\"cause\">[");
 		html_esc_s(b, rule_title(rules, it->cause));
 		dk_buf_adds(b, "]");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <debkeep/ebg.h>
+#include <debkeep/utf8.h>
 
 #include "cli.h"
 
@@ -34,36 +35,6 @@ static const char write_usage[] =
 	"  --json             print the environment written, as 'read --json' does\n\n"
 	"Exit status: 0 written; 2 a bad value, a corrupt FILE, or a usage error.\n";
 
-/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* A JSON string from bytes that may not be UTF-8 (keys and values are bytes): invalid bytes become U+FFFD. */
 static json_t *json_bytes(const char *s, size_t n)
 {
@@ -76,7 +47,7 @@ static json_t *json_bytes(const char *s, size_t n)
 
 		if (u[i] < 0x80) {
 			dk_buf_addc(&b, (char)u[i]);
-		} else if ((k = utf8_len(u + i, n - i)) != 0) {
+		} else if ((k = dk_utf8_seq(u + i, n - i)) != 0) {
 			dk_buf_add(&b, u + i, k);
 			i += k - 1;
 		} else {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <debkeep/utf8.h>
 #include <debkeep/version.h>
 
 #include "cli.h"
@@ -17,36 +18,6 @@ static const char compare_usage[] =
 	"hold two valid versions. --json prints a JSON object (with --batch, one per line).\n\n"
 	"Exit status: 0 done; 2 an invalid version (with --batch: after every line was answered,\n"
 	"if any line was an error), or a usage error.\n";
-
-/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
 
 /*
  * A JSON string, written straight to the stream: batch mode prints millions
@@ -68,7 +39,7 @@ static void json_str(FILE *f, const char *s, size_t n)
 			fprintf(f, "\\u%04x", u[i]);
 		} else if (u[i] < 0x80) {
 			putc_unlocked(u[i], f);
-		} else if ((k = utf8_len(u + i, n - i)) != 0) {
+		} else if ((k = dk_utf8_seq(u + i, n - i)) != 0) {
 			fwrite_unlocked(u + i, 1, k, f);
 			i += k - 1;
 		} else {

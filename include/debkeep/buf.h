@@ -41,6 +41,9 @@ int dk_buf_addc(struct dk_buf *b, char c);
 int dk_buf_addf(struct dk_buf *b, const char *fmt, ...) DK_PRINTF(2, 3);
 int dk_buf_vaddf(struct dk_buf *b, const char *fmt, va_list ap) DK_PRINTF(2, 0);
 
+/* Append s[0..n) escaped for HTML text and attribute values (& < > " '); stops at a NUL. */
+int dk_buf_add_html(struct dk_buf *b, const char *s, size_t n);
+
 static inline void dk_buf_reset(struct dk_buf *b)
 {
 	b->len = 0;

@@ -112,6 +112,40 @@ int dk_buf_addf(struct dk_buf *b, const char *fmt, ...)
 	return r;
 }
 
+int dk_buf_add_html(struct dk_buf *b, const char *s, size_t n)
+{
+	size_t from = 0, i;
+
+	/* Runs of plain bytes go in one append; only the five special characters are replaced. */
+	for (i = 0; i < n && s[i]; i++) {
+		const char *rep;
+
+		switch (s[i]) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		dk_buf_add(b, s + from, i - from);
+		dk_buf_adds(b, rep);
+		from = i + 1;
+	}
+	return dk_buf_add(b, s + from, i - from);
+}
+
 void dk_buf_truncate(struct dk_buf *b, size_t len)
 {
 	if (len >= b->len)

@@ -12,6 +12,7 @@
 #include <debkeep/input.h>
 #include <debkeep/pkglist.h>
 #include <debkeep/strpool.h>
+#include <debkeep/utf8.h>
 
 #include "banned.h"
 
@@ -544,40 +545,17 @@ static int parse_doc(struct ctx *c)
 /* NUL bytes and broken UTF-8 are refused before libyaml sees them, with the line they are on. */
 static int check_bytes(struct ctx *c)
 {
-	const unsigned char *s = (const unsigned char *)c->data;
 	size_t line = 1, i = 0;
 
 	while (i < c->len) {
-		unsigned char b = s[i];
-		size_t need;
-		uint32_t cp, min;
+		size_t k = dk_utf8_seq(c->data + i, c->len - i);
 
-		if (b == '\0')
+		if (c->data[i] == '\0')
 			return fail(c, line, "NUL byte");
-		if (b < 0x80) {
-			line += b == '\n';
-			i++;
-			continue;
-		}
-		if (b >= 0xc2 && b <= 0xdf) {
-			need = 1, cp = b & 0x1f, min = 0x80;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			need = 2, cp = b & 0x0f, min = 0x800;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			need = 3, cp = b & 0x07, min = 0x10000;
-		} else {
+		if (!k)
 			return fail(c, line, "invalid UTF-8");
-		}
-		if (c->len - i <= need)
-			return fail(c, line, "invalid UTF-8");
-		for (size_t k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return fail(c, line, "invalid UTF-8");
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return fail(c, line, "invalid UTF-8");
-		i += need + 1;
+		line += c->data[i] == '\n';
+		i += k;
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <debkeep/diff.h>
 #include <debkeep/strpool.h>
+#include <debkeep/utf8.h>
 
 #include "banned.h"
 
@@ -42,26 +43,6 @@ static void line_out(struct dk_diff_detail *d, size_t max_lines, const char *fmt
 	d->lines++;
 }
 
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* A line as shown: valid UTF-8 kept, other bytes and controls as '?', long lines cut with a count. */
 static void show_line(struct dk_diff_detail *d, size_t max_lines, char tag, const char *p, size_t n)
 {
@@ -79,7 +60,7 @@ static void show_line(struct dk_diff_detail *d, size_t max_lines, char tag, cons
 
 		if (u[i] == '\t' || (u[i] >= 0x20 && u[i] < 0x7f)) {
 			out[o++] = (char)u[i++];
-		} else if (u[i] >= 0x80 && (k = utf8_seq(u + i, n - i)) != 0) {
+		} else if (u[i] >= 0x80 && (k = dk_utf8_seq(u + i, n - i)) != 0) {
 			memcpy(out + o, u + i, k);
 			o += k;
 			i += k;
