@@ -246,8 +246,54 @@ static void test_bad_input(void)
 	}
 }
 
+/* An index big enough to be parsed on two threads: the same packages, lines and errors as one pass. */
+static void test_big(void)
+{
+	struct dk_buf b = DK_BUF_INIT;
+	struct dk_index idx;
+	struct dk_err err = DK_ERR_INIT;
+	unsigned bad_line = 0, line = 1;
+	const struct dk_pkg *p;
+	int r;
+
+	for (int i = 0; i < 4000; i++) {
+		if (i == 3500)
+			bad_line = line;
+		dk_buf_addf(&b, "Package: pkg%d\nVersion: %s\nArchitecture: %s\nSource: src%d (1.%d)\n"
+			    "Description: padding %0200d\n\n",
+			    i, i == 3500 ? "1:" : "1.0-1", i % 3 ? "amd64" : "all", i / 10, i, 0);
+		line += 6;
+	}
+	dk_index_init(&idx, "amd64", &err);
+	r = dk_index_load_mem(&idx, b.data, b.len, "big", &err);
+	ok(b.len > (1u << 20) && r == DK_EINPUT, "an error in the second half is found");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "big:%u: Version:", bad_line);
+		ok(strncmp(err.msg, want, strlen(want)) == 0, "with its line: %s (want %s)", err.msg, want);
+	}
+	dk_index_release(&idx);
+
+	/* Without the error: every stanza, in file order, with its line. */
+	dk_buf_reset(&b);
+	for (int i = 0; i < 4000; i++)
+		dk_buf_addf(&b, "Package: pkg%d\nVersion: 1.0-1\nArchitecture: amd64\nDescription: %0200d\n\n", i, 0);
+	dk_index_init(&idx, "amd64", &err);
+	r = dk_index_load_mem(&idx, b.data, b.len, "big", &err);
+	if (!r)
+		r = dk_index_finish(&idx, &err);
+	is_int(r, 0, "big index loads");
+	is_int(idx.npkgs, 4000, "all stanzas");
+	p = dk_index_candidate(&idx, "pkg3999", 7);
+	ok(p && p->line == 3999 * 5 + 1 && p == &idx.pkgs[3999], "the last one in place, line %u", p ? p->line : 0);
+	dk_index_release(&idx);
+	dk_buf_release(&b);
+}
+
 int main(void)
 {
+	test_big();
 	test_index();
 	test_resolve();
 	test_pkglist();
