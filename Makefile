@@ -27,7 +27,7 @@ DEPS := build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
 	libgpgme-dev libmicrohttpd-dev libdpkg-dev apt dpkg-dev \
 	xz-utils zstd bzip2 lz4 gzip ca-certificates debian-archive-keyring jq python3 time \
 	zlib1g-dev openssl cpio swupdate efibootguard lava-common python3-voluptuous python3-jinja2 debsecan \
-	libext2fs-dev e2fsprogs fdisk mmdebstrap chromium
+	libext2fs-dev e2fsprogs fdisk mmdebstrap chromium gnupg curl apt-utils
 
 # Sanitizer reports end the program with a failure instead of scrolling past.
 SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1 \

@@ -1,2 +1,822 @@
-/* publish.c - (being written) */
-#include <debkeep/err.h>
+/* publish.c - apt repository trees: Packages indices, Release files, by-hash, pool links, atomic switch */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <debkeep/buf.h>
+#include <debkeep/deb822.h>
+#include <debkeep/fs.h>
+#include <debkeep/hash.h>
+#include <debkeep/publish.h>
+#include <debkeep/version.h>
+
+#include "banned.h"
+
+/* One file listed in the suite's Release: its path under dists/SUITE and its digests. */
+struct index_entry {
+	char path[256];
+	uint64_t size;
+	char md5[33];
+	char sha256[65];
+};
+
+struct publisher {
+	const char *suite;
+	const struct dk_publish_opts *opts;
+	char stage[PATH_MAX]; /* the new dists/SUITE, under the staging directory */
+	struct index_entry *entries;
+	size_t nentries, capentries;
+	const char **archs, **comps;
+	size_t narchs, ncomps;
+};
+
+static int path_join(char *out, size_t n, struct dk_err *err, const char *fmt, ...) DK_PRINTF(4, 5);
+
+static int path_join(char *out, size_t n, struct dk_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(out, n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= n)
+		return dk_err_set(err, DK_EINPUT, "path too long: %.80s...", out);
+	return 0;
+}
+
+/* A relative path that stays where it is put: no empty, "." or ".." components, no leading '/'. */
+static bool safe_relpath(const char *p)
+{
+	const char *s = p;
+
+	if (!*p)
+		return false;
+	for (;;) {
+		size_t len = strcspn(s, "/");
+
+		if (len == 0 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		if (!s[len])
+			return true;
+		s += len + 1;
+	}
+}
+
+static int mkdir_p(const char *path, struct dk_err *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return dk_err_set(err, DK_EINPUT, "path too long: %.80s...", path);
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return dk_err_errno(err, "mkdir %s", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return dk_err_errno(err, "mkdir %s", tmp);
+	return 0;
+}
+
+static int parent_dir(const char *path, struct dk_err *err)
+{
+	char tmp[PATH_MAX];
+	char *slash;
+
+	if (strlen(path) >= sizeof(tmp))
+		return dk_err_set(err, DK_EINPUT, "path too long: %.80s...", path);
+	memcpy(tmp, path, strlen(path) + 1);
+	slash = strrchr(tmp, '/');
+	if (!slash || slash == tmp)
+		return 0;
+	*slash = '\0';
+	return mkdir_p(tmp, err);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int rm_rf(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int write_file(const char *path, const void *data, size_t len, struct dk_err *err)
+{
+	int r;
+
+	if ((r = parent_dir(path, err)) < 0)
+		return r;
+	return dk_write_file_atomic(path, data, len, 0644, err);
+}
+
+/* Hard link src at dst, or copy it when they are on different file systems; an identical dst is fine. */
+static int link_or_copy(const char *src, const char *dst, struct dk_err *err)
+{
+	struct stat a, b;
+	char tmp[PATH_MAX];
+	char chunk[65536];
+	int in, out, r = 0;
+	ssize_t got;
+
+	if (link(src, dst) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		if (stat(src, &a) < 0)
+			return dk_err_errno(err, "stat %s", src);
+		if (stat(dst, &b) < 0)
+			return dk_err_errno(err, "stat %s", dst);
+		/* Pool files are additive and named by version: a different size is another package's file. */
+		if ((a.st_dev == b.st_dev && a.st_ino == b.st_ino) || a.st_size == b.st_size)
+			return 0;
+		return dk_err_set(err, DK_EINPUT, "%s: already published with different content", dst);
+	}
+	if (errno != EXDEV && errno != EPERM)
+		return dk_err_errno(err, "link %s", dst);
+	if ((r = path_join(tmp, sizeof(tmp), err, "%s.tmp-%ld", dst, (long)getpid())) < 0)
+		return r;
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return dk_err_errno(err, "open %s", src);
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		close(in);
+		return dk_err_errno(err, "open %s", tmp);
+	}
+	while ((got = read(in, chunk, sizeof(chunk))) > 0) {
+		if (write(out, chunk, (size_t)got) != got) {
+			r = dk_err_errno(err, "write %s", tmp);
+			break;
+		}
+	}
+	if (got < 0)
+		r = dk_err_errno(err, "read %s", src);
+	close(in);
+	if (close(out) < 0 && r == 0)
+		r = dk_err_errno(err, "close %s", tmp);
+	if (r == 0 && rename(tmp, dst) < 0)
+		r = dk_err_errno(err, "rename %s", dst);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+static la_ssize_t buf_writer(struct archive *a, void *data, const void *p, size_t n)
+{
+	(void)a;
+	return dk_buf_add(data, p, n) < 0 ? -1 : (la_ssize_t)n;
+}
+
+/* Compress in with libarchive's raw format; gzip without a time stamp, so the bytes depend on in only. */
+static int compress(const struct dk_buf *in, int filter, struct dk_buf *out, struct dk_err *err)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = NULL;
+	int r = 0;
+
+	if (!a)
+		return dk_err_set(err, DK_ENOMEM, "archive_write_new");
+	if (archive_write_add_filter(a, filter) != ARCHIVE_OK || archive_write_set_format_raw(a) != ARCHIVE_OK ||
+	    (filter == ARCHIVE_FILTER_GZIP && archive_write_set_filter_option(a, "gzip", "timestamp", NULL)) ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open(a, out, NULL, buf_writer, NULL) != ARCHIVE_OK) {
+		r = dk_err_set(err, DK_EINTERNAL, "compressing Packages: %s", archive_error_string(a));
+		goto out;
+	}
+	e = archive_entry_new();
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)in->len);
+	if (archive_write_header(a, e) != ARCHIVE_OK ||
+	    (in->len && archive_write_data(a, in->data, in->len) != (la_ssize_t)in->len) ||
+	    archive_write_close(a) != ARCHIVE_OK)
+		r = dk_err_set(err, DK_EIO, "compressing Packages: %s", archive_error_string(a));
+out:
+	if (e)
+		archive_entry_free(e);
+	archive_write_free(a);
+	if (r == 0)
+		r = dk_buf_check(out, err, "compressed Packages");
+	return r;
+}
+
+/*
+ * Write rel (under dists/SUITE) with its by-hash copies (hard links in the same directory's
+ * by-hash/), and remember its digests for the suite's Release.
+ */
+static int put_index(struct publisher *pb, const char *rel, const struct dk_buf *data, bool by_hash,
+		     struct dk_err *err)
+{
+	static const enum dk_hash_algo algos[] = { DK_MD5, DK_SHA256 };
+	char path[PATH_MAX], hpath[PATH_MAX];
+	unsigned char digest[DK_HASH_MAX];
+	struct index_entry *e;
+	int r;
+
+	if (pb->nentries == pb->capentries) {
+		size_t cap = pb->capentries ? 2 * pb->capentries : 16;
+		struct index_entry *n = realloc(pb->entries, cap * sizeof(*n));
+
+		if (!n)
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		pb->entries = n;
+		pb->capentries = cap;
+	}
+	e = &pb->entries[pb->nentries];
+	if (strlen(rel) >= sizeof(e->path))
+		return dk_err_set(err, DK_EINPUT, "index path too long: %s", rel);
+	memcpy(e->path, rel, strlen(rel) + 1);
+	e->size = data->len;
+	for (size_t i = 0; i < 2; i++) {
+		if ((r = dk_hash_mem(algos[i], data->data, data->len, digest, err)) < 0)
+			return r;
+		dk_hex(digest, dk_hash_size(algos[i]), i == 0 ? e->md5 : e->sha256);
+	}
+	pb->nentries++;
+	if ((r = path_join(path, sizeof(path), err, "%s/%s", pb->stage, rel)) < 0 ||
+	    (r = write_file(path, data->data, data->len, err)) < 0)
+		return r;
+	if (!by_hash)
+		return 0;
+	for (size_t i = 0; i < 2; i++) {
+		const char *dir = strrchr(rel, '/');
+		int dlen = dir ? (int)(dir - rel) : 0;
+
+		if ((r = path_join(hpath, sizeof(hpath), err, "%s/%.*s%sby-hash/%s/%s", pb->stage, dlen, rel,
+				   dir ? "/" : "", dk_hash_name(algos[i]), i == 0 ? e->md5 : e->sha256)) < 0 ||
+		    (r = parent_dir(hpath, err)) < 0)
+			return r;
+		if (link(path, hpath) < 0 && errno != EEXIST)
+			return dk_err_errno(err, "link %s", hpath);
+	}
+	return 0;
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+	const struct dk_publish_pkg *x = *(const struct dk_publish_pkg *const *)a;
+	const struct dk_publish_pkg *y = *(const struct dk_publish_pkg *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if ((c = dk_version_cmp_str(x->version, strlen(x->version), y->version, strlen(y->version))))
+		return c;
+	return strcmp(x->arch, y->arch);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t count(const char *const *v)
+{
+	size_t k = 0;
+
+	while (v && v[k])
+		k++;
+	return k;
+}
+
+/* The distinct values of a string list (sorted), or the given list when there is one. */
+static int collect(const char **out, size_t *nout, const char *const *given, const struct dk_publish_pkg *pkgs,
+		   size_t n, bool comp, struct dk_err *err)
+{
+	size_t k = 0;
+
+	if (given) {
+		for (; given[k]; k++)
+			out[k] = given[k];
+		*nout = k;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *v = comp ? pkgs[i].component : pkgs[i].arch;
+		bool seen = false;
+
+		if (!comp && strcmp(v, "all") == 0)
+			continue;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = strcmp(out[j], v) == 0;
+		if (!seen)
+			out[k++] = v;
+	}
+	qsort(out, k, sizeof(*out), cmp_str);
+	*nout = k;
+	if (k == 0)
+		return dk_err_set(err, DK_EINPUT, "no %s to publish", comp ? "components" : "architectures");
+	return 0;
+}
+
+/* RFC 2822 in UTC, spelled out here so the C library's locale cannot change a Release file. */
+static void rfc2822(time_t t, char *out, size_t n)
+{
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d UTC", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int write_component(struct publisher *pb, const char *comp, const char *arch,
+			   const struct dk_publish_pkg *const *sorted, size_t n, struct dk_err *err)
+{
+	struct dk_buf pk = DK_BUF_INIT, gz = DK_BUF_INIT, xz = DK_BUF_INIT, rel = DK_BUF_INIT;
+	char name[256];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dk_publish_pkg *p = sorted[i];
+		size_t clen = p->control_len;
+
+		if (strcmp(p->component, comp) != 0 || (strcmp(p->arch, arch) != 0 && strcmp(p->arch, "all") != 0))
+			continue;
+		while (clen && p->control[clen - 1] == '\n')
+			clen--;
+		dk_buf_add(&pk, p->control, clen);
+		dk_buf_addf(&pk, "\nFilename: %s\nSize: %llu\nMD5sum: %s\nSHA256: %s\n\n", p->pool_path,
+			    (unsigned long long)p->size, p->md5, p->sha256);
+	}
+	dk_buf_addf(&rel, "Archive: %s\nOrigin: %s\nLabel: %s\nAcquire-By-Hash: yes\nComponent: %s\n"
+		    "Architecture: %s\n", pb->suite, pb->opts->origin ? pb->opts->origin : "debkeep",
+		    pb->opts->label ? pb->opts->label : pb->opts->origin ? pb->opts->origin : "debkeep", comp, arch);
+	if ((r = dk_buf_check(&pk, err, "Packages")) < 0 || (r = dk_buf_check(&rel, err, "Release")) < 0 ||
+	    (r = compress(&pk, ARCHIVE_FILTER_GZIP, &gz, err)) < 0 ||
+	    (r = compress(&pk, ARCHIVE_FILTER_XZ, &xz, err)) < 0)
+		goto out;
+	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages", comp, arch)) < 0 ||
+	    (r = put_index(pb, name, &pk, true, err)) < 0)
+		goto out;
+	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages.gz", comp, arch)) < 0 ||
+	    (r = put_index(pb, name, &gz, true, err)) < 0)
+		goto out;
+	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages.xz", comp, arch)) < 0 ||
+	    (r = put_index(pb, name, &xz, true, err)) < 0)
+		goto out;
+	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Release", comp, arch)) < 0)
+		goto out;
+	r = put_index(pb, name, &rel, true, err);
+out:
+	dk_buf_release(&pk);
+	dk_buf_release(&gz);
+	dk_buf_release(&xz);
+	dk_buf_release(&rel);
+	return r;
+}
+
+static void add_list(struct dk_buf *b, const char *field, const char **v, size_t n)
+{
+	dk_buf_addf(b, "%s:", field);
+	for (size_t i = 0; i < n; i++)
+		dk_buf_addf(b, " %s", v[i]);
+	dk_buf_addc(b, '\n');
+}
+
+static int write_release(struct publisher *pb, struct dk_err *err)
+{
+	const struct dk_publish_opts *o = pb->opts;
+	struct dk_buf rel = DK_BUF_INIT;
+	char date[64], path[PATH_MAX];
+	char *inrel = NULL, *sig = NULL;
+	size_t inrel_len = 0, sig_len = 0;
+	int r;
+
+	rfc2822(o->date, date, sizeof(date));
+	dk_buf_addf(&rel, "Origin: %s\nLabel: %s\nSuite: %s\nCodename: %s\nDate: %s\n",
+		    o->origin ? o->origin : "debkeep", o->label ? o->label : o->origin ? o->origin : "debkeep",
+		    pb->suite, o->codename ? o->codename : pb->suite, date);
+	if (o->valid_until) {
+		rfc2822(o->valid_until, date, sizeof(date));
+		dk_buf_addf(&rel, "Valid-Until: %s\n", date);
+	}
+	add_list(&rel, "Architectures", pb->archs, pb->narchs);
+	add_list(&rel, "Components", pb->comps, pb->ncomps);
+	dk_buf_adds(&rel, "Acquire-By-Hash: yes\nMD5Sum:\n");
+	for (size_t i = 0; i < pb->nentries; i++)
+		dk_buf_addf(&rel, " %s %16llu %s\n", pb->entries[i].md5, (unsigned long long)pb->entries[i].size,
+			    pb->entries[i].path);
+	dk_buf_adds(&rel, "SHA256:\n");
+	for (size_t i = 0; i < pb->nentries; i++)
+		dk_buf_addf(&rel, " %s %16llu %s\n", pb->entries[i].sha256,
+			    (unsigned long long)pb->entries[i].size, pb->entries[i].path);
+	if ((r = dk_buf_check(&rel, err, "Release")) < 0 ||
+	    (r = path_join(path, sizeof(path), err, "%s/Release", pb->stage)) < 0 ||
+	    (r = write_file(path, rel.data, rel.len, err)) < 0)
+		goto out;
+	if (!o->sign_key)
+		goto out;
+	if ((r = dk_sign_release(rel.data, rel.len, o->sign_key, o->gnupghome, &inrel, &inrel_len, &sig, &sig_len,
+				 err)) < 0)
+		goto out;
+	if ((r = path_join(path, sizeof(path), err, "%s/InRelease", pb->stage)) < 0 ||
+	    (r = write_file(path, inrel, inrel_len, err)) < 0 ||
+	    (r = path_join(path, sizeof(path), err, "%s/Release.gpg", pb->stage)) < 0)
+		goto out;
+	r = write_file(path, sig, sig_len, err);
+out:
+	free(inrel);
+	free(sig);
+	dk_buf_release(&rel);
+	return r;
+}
+
+/*
+ * Carry the live tree's current indices over by hash, so a client holding the previous InRelease can
+ * still fetch what it names after the switch. Only the previous generation (files that are links of
+ * the live indices) is kept, so by-hash/ does not grow with every publish. A missing old tree is the
+ * first publish.
+ */
+static int keep_old_by_hash(const char *live, const char *stage, const char *dir, const char *algo,
+			    struct dk_err *err)
+{
+	static const char *const names[] = { "Packages", "Packages.gz", "Packages.xz", "Release" };
+	char hdir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	ino_t current[4] = { 0 };
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+	int r = 0;
+
+	for (size_t i = 0; i < 4; i++) {
+		if ((r = path_join(src, sizeof(src), err, "%s/%s/%s", live, dir, names[i])) < 0)
+			return r;
+		if (stat(src, &st) == 0)
+			current[i] = st.st_ino;
+	}
+	if ((r = path_join(hdir, sizeof(hdir), err, "%s/%s/by-hash/%s", live, dir, algo)) < 0)
+		return r;
+	if (!(dp = opendir(hdir)))
+		return 0;
+	while ((d = readdir(dp)) && r == 0) {
+		bool cur = false;
+
+		if (d->d_name[0] == '.')
+			continue;
+		if ((r = path_join(src, sizeof(src), err, "%s/%s", hdir, d->d_name)) < 0 ||
+		    (r = path_join(dst, sizeof(dst), err, "%s/%s/by-hash/%s/%s", stage, dir, algo, d->d_name)) < 0)
+			break;
+		if (lstat(src, &st) < 0)
+			continue;
+		for (size_t i = 0; i < 4; i++)
+			cur |= current[i] && st.st_ino == current[i];
+		if (!cur)
+			continue;
+		if ((r = parent_dir(dst, err)) < 0)
+			break;
+		if (link(src, dst) < 0 && errno != EEXIST)
+			r = dk_err_errno(err, "link %s", dst);
+	}
+	closedir(dp);
+	return r;
+}
+
+static int carry_by_hash(struct publisher *pb, const char *live, struct dk_err *err)
+{
+	static const char *const algos[] = { "MD5Sum", "SHA256" };
+	char rel[PATH_MAX];
+	int r;
+
+	for (size_t c = 0; c < pb->ncomps; c++)
+		for (size_t a = 0; a < pb->narchs; a++)
+			for (size_t h = 0; h < 2; h++)
+				if ((r = path_join(rel, sizeof(rel), err, "%s/binary-%s", pb->comps[c],
+						   pb->archs[a])) < 0 ||
+				    (r = keep_old_by_hash(live, pb->stage, rel, algos[h], err)) < 0)
+					return r;
+	return 0;
+}
+
+/* Put the staged tree at live: a plain rename the first time, else an exchange, then drop the old tree. */
+static int switch_in(const char *stage, const char *live, struct dk_err *err)
+{
+	int r;
+
+	if ((r = parent_dir(live, err)) < 0)
+		return r;
+	if (renameat2(AT_FDCWD, stage, AT_FDCWD, live, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return dk_err_errno(err, "rename %s", live);
+	if (renameat2(AT_FDCWD, stage, AT_FDCWD, live, RENAME_EXCHANGE) < 0)
+		return dk_err_errno(err, "exchange %s", live);
+	return 0;
+}
+
+static int link_pool(const char *tree, const struct dk_publish_pkg *pkgs, size_t n, struct dk_err *err)
+{
+	char dst[PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!safe_relpath(pkgs[i].pool_path) || strncmp(pkgs[i].pool_path, "pool/", 5) != 0)
+			return dk_err_set(err, DK_EINPUT, "%s: pool path must be a relative path under pool/",
+					  pkgs[i].pool_path);
+		if ((r = path_join(dst, sizeof(dst), err, "%s/%s", tree, pkgs[i].pool_path)) < 0)
+			return r;
+		/* Most pool directories exist already: make them only when the link says so. */
+		if ((r = link_or_copy(pkgs[i].object_path, dst, NULL)) < 0 &&
+		    ((r = parent_dir(dst, err)) < 0 || (r = link_or_copy(pkgs[i].object_path, dst, err)) < 0))
+			return r;
+	}
+	return 0;
+}
+
+int dk_publish(const char *public_root, const char *prefix, const char *suite, const struct dk_publish_pkg *pkgs,
+	       size_t n, const struct dk_publish_opts *opts, struct dk_err *err)
+{
+	struct publisher pb = { .suite = suite, .opts = opts };
+	const struct dk_publish_pkg **sorted = NULL;
+	char tree[PATH_MAX], staging[PATH_MAX], live[PATH_MAX];
+	bool staged = false;
+	int r;
+
+	if (prefix && *prefix && strcmp(prefix, ".") != 0 && !safe_relpath(prefix))
+		return dk_err_set(err, DK_EINPUT, "prefix '%s': not a plain relative path", prefix);
+	if (!safe_relpath(suite))
+		return dk_err_set(err, DK_EINPUT, "suite '%s': not a plain relative path", suite);
+	for (size_t i = 0; i < n; i++)
+		if (!pkgs[i].name || !pkgs[i].version || !pkgs[i].arch || !pkgs[i].component ||
+		    !safe_relpath(pkgs[i].component) || strchr(pkgs[i].arch, '/'))
+			return dk_err_set(err, DK_EINPUT, "package %zu: missing or bad name, version, arch or component",
+					  i);
+	if ((r = path_join(tree, sizeof(tree), err, "%s/%s", public_root,
+			   prefix && *prefix ? prefix : ".")) < 0 ||
+	    (r = path_join(live, sizeof(live), err, "%s/dists/%s", tree, suite)) < 0 ||
+	    (r = path_join(staging, sizeof(staging), err, "%s/.staging-XXXXXX", public_root)) < 0 ||
+	    (r = mkdir_p(tree, err)) < 0)
+		return r;
+	pb.archs = calloc(n + 1 + count(opts->architectures), sizeof(char *));
+	pb.comps = calloc(n + 1 + count(opts->components), sizeof(char *));
+	sorted = calloc(n + 1, sizeof(*sorted));
+	if (!pb.archs || !pb.comps || !sorted) {
+		r = dk_err_set(err, DK_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = collect(pb.archs, &pb.narchs, opts->architectures, pkgs, n, false, err)) < 0 ||
+	    (r = collect(pb.comps, &pb.ncomps, opts->components, pkgs, n, true, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &pkgs[i];
+	qsort(sorted, n, sizeof(*sorted), cmp_pkg);
+	/* Pool files first: the new indices must never name a file that is not there yet. */
+	if ((r = link_pool(tree, pkgs, n, err)) < 0)
+		goto out;
+	if (!mkdtemp(staging)) {
+		r = dk_err_errno(err, "mkdtemp %s", staging);
+		goto out;
+	}
+	staged = true;
+	if ((r = path_join(pb.stage, sizeof(pb.stage), err, "%s/suite", staging)) < 0 ||
+	    (r = mkdir_p(pb.stage, err)) < 0)
+		goto out;
+	for (size_t c = 0; c < pb.ncomps; c++)
+		for (size_t a = 0; a < pb.narchs; a++)
+			if ((r = write_component(&pb, pb.comps[c], pb.archs[a], sorted, n, err)) < 0)
+				goto out;
+	if ((r = write_release(&pb, err)) < 0 || (r = carry_by_hash(&pb, live, err)) < 0 ||
+	    (r = switch_in(pb.stage, live, err)) < 0)
+		goto out;
+out:
+	if (staged)
+		rm_rf(staging);
+	free(pb.entries);
+	free(pb.archs);
+	free(pb.comps);
+	free(sorted);
+	return r;
+}
+
+/* The member named name of the archive a (already open), read whole into out. */
+static int read_member(struct archive *a, const char *path, const char *prefix, bool exact, struct dk_buf *out,
+		       struct dk_err *err)
+{
+	struct archive_entry *e;
+	char chunk[16384];
+	la_ssize_t got;
+	int r;
+
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+
+		if (name && name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (!name || (exact ? strcmp(name, prefix) != 0 : strncmp(name, prefix, strlen(prefix)) != 0))
+			continue;
+		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+			dk_buf_add(out, chunk, (size_t)got);
+		if (got < 0)
+			return dk_err_set(err, DK_EINPUT, "%s: %s: %s", path, prefix, archive_error_string(a));
+		return dk_buf_check(out, err, path);
+	}
+	if (r == ARCHIVE_EOF)
+		return dk_err_set(err, DK_EINPUT, "%s: no %s member", path, prefix);
+	return dk_err_set(err, DK_EINPUT, "%s: %s", path, archive_error_string(a));
+}
+
+/*
+ * The .deb is read once: every byte libarchive asks for goes through the digests on its way, and
+ * what it does not need (data.tar) is read through them afterwards. No skip callback is set, so
+ * libarchive cannot jump over bytes the digests must see.
+ */
+struct deb_reader {
+	int fd;
+	struct dk_hash md5, sha256;
+	uint64_t size;
+	bool failed;
+	char chunk[65536];
+};
+
+static la_ssize_t deb_read(struct archive *a, void *data, const void **out)
+{
+	struct deb_reader *d = data;
+	ssize_t n = read(d->fd, d->chunk, sizeof(d->chunk));
+
+	(void)a;
+	if (n < 0) {
+		d->failed = true;
+		return -1;
+	}
+	if (n > 0 && (dk_hash_update(&d->md5, d->chunk, (size_t)n, NULL) < 0 ||
+		      dk_hash_update(&d->sha256, d->chunk, (size_t)n, NULL) < 0))
+		d->failed = true;
+	d->size += (uint64_t)n;
+	*out = d->chunk;
+	return n;
+}
+
+static int deb_control(const char *path, struct deb_reader *d, struct dk_buf *control, struct dk_err *err)
+{
+	struct dk_buf tar = DK_BUF_INIT;
+	struct archive *a = archive_read_new(), *t = NULL;
+	const void *unused;
+	la_ssize_t n;
+	int r;
+
+	if (!a)
+		return dk_err_set(err, DK_ENOMEM, "archive_read_new");
+	archive_read_support_format_ar(a);
+	if (archive_read_open(a, d, NULL, deb_read, NULL) != ARCHIVE_OK) {
+		r = dk_err_set(err, DK_EINPUT, "%s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	if ((r = read_member(a, path, "control.tar", false, &tar, err)) < 0)
+		goto out;
+	while ((n = deb_read(a, d, &unused)) > 0)
+		;
+	if (n < 0 || d->failed) {
+		r = dk_err_errno(err, "read %s", path);
+		goto out;
+	}
+	if (!(t = archive_read_new())) {
+		r = dk_err_set(err, DK_ENOMEM, "archive_read_new");
+		goto out;
+	}
+	archive_read_support_filter_all(t);
+	archive_read_support_format_tar(t);
+	if (archive_read_open_memory(t, tar.data, tar.len) != ARCHIVE_OK) {
+		r = dk_err_set(err, DK_EINPUT, "%s: control.tar: %s", path, archive_error_string(t));
+		goto out;
+	}
+	r = read_member(t, path, "control", true, control, err);
+out:
+	if (t)
+		archive_read_free(t);
+	archive_read_free(a);
+	dk_buf_release(&tar);
+	return r;
+}
+
+static int field_copy(const struct dk_stanza *st, const char *name, struct dk_buf *b, size_t *at)
+{
+	const struct dk_field *f = dk_stanza_get(st, name);
+	size_t len;
+
+	if (!f)
+		return -1;
+	len = f->value_len;
+	/* "Source: foo (1.2-3)": the source package's name is the first word. */
+	if (strcmp(name, "Source") == 0)
+		len = strcspn(f->value, " \t(");
+	*at = b->len;
+	dk_buf_add(b, f->value, len < f->value_len ? len : f->value_len);
+	dk_buf_addc(b, '\0');
+	return 0;
+}
+
+int dk_publish_pkg_from_deb(struct dk_publish_pkg *p, const char *path, const char *component, char **storage,
+			    struct dk_err *err)
+{
+	struct dk_buf control = DK_BUF_INIT, s = DK_BUF_INIT;
+	unsigned char digest[DK_HASH_MAX];
+	struct deb_reader *d;
+	struct dk_deb822 parser;
+	struct dk_stanza st;
+	size_t name, version, arch, source, ctl, pool;
+	const char *ver, *colon, *src;
+	char poolpath[PATH_MAX];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	*storage = NULL;
+	if (!(d = calloc(1, sizeof(*d))))
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	if ((d->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(d);
+		return dk_err_errno(err, "open %s", path);
+	}
+	if ((r = dk_hash_init(&d->md5, DK_MD5, err)) < 0)
+		goto out_fd;
+	if ((r = dk_hash_init(&d->sha256, DK_SHA256, err)) < 0) {
+		dk_hash_release(&d->md5);
+		goto out_fd;
+	}
+	r = deb_control(path, d, &control, err);
+	if (r == 0 && (r = dk_hash_final(&d->md5, digest, err)) == 0) {
+		dk_hex(digest, dk_hash_size(DK_MD5), p->md5);
+		if ((r = dk_hash_final(&d->sha256, digest, err)) == 0)
+			dk_hex(digest, dk_hash_size(DK_SHA256), p->sha256);
+	}
+	/* Both contexts are gone after dk_hash_final; releasing again is harmless, so cover every path. */
+	dk_hash_release(&d->md5);
+	dk_hash_release(&d->sha256);
+	p->size = d->size;
+out_fd:
+	close(d->fd);
+	free(d);
+	if (r < 0)
+		goto out;
+	while (control.len && (control.data[control.len - 1] == '\n' || control.data[control.len - 1] == ' '))
+		control.len--;
+	control.data[control.len] = '\0';
+	dk_deb822_init(&parser, control.data, control.len, path, 0);
+	if ((r = dk_deb822_next(&parser, &st, err)) <= 0) {
+		if (r == 0)
+			r = dk_err_set(err, DK_EINPUT, "%s: empty control file", path);
+		goto out_parser;
+	}
+	if (field_copy(&st, "Package", &s, &name) < 0 || field_copy(&st, "Version", &s, &version) < 0 ||
+	    field_copy(&st, "Architecture", &s, &arch) < 0) {
+		r = dk_err_set(err, DK_EINPUT, "%s: control lacks Package, Version or Architecture", path);
+		goto out_parser;
+	}
+	if (field_copy(&st, "Source", &s, &source) < 0)
+		source = name;
+	if ((r = dk_deb822_next(&parser, &st, err)) != 0) {
+		if (r > 0)
+			r = dk_err_set(err, DK_EINPUT, "%s: control file holds more than one stanza", path);
+		goto out_parser;
+	}
+	ctl = s.len;
+	dk_buf_add(&s, control.data, control.len + 1);
+	if ((r = dk_buf_check(&s, err, path)) < 0)
+		goto out_parser;
+	src = s.data + source;
+	ver = s.data + version;
+	colon = strchr(ver, ':');
+	/* Formatted aside: the arguments point into s, which appending may move. */
+	snprintf(poolpath, sizeof(poolpath), "pool/%s/%.*s/%s/%s_%s_%s.deb", component,
+		 strncmp(src, "lib", 3) == 0 && src[3] ? 4 : 1, src, src, s.data + name, colon ? colon + 1 : ver,
+		 s.data + arch);
+	pool = s.len;
+	dk_buf_add(&s, poolpath, strlen(poolpath) + 1);
+	if ((r = dk_buf_check(&s, err, path)) < 0)
+		goto out_parser;
+	p->object_path = path;
+	p->component = component;
+	p->control_len = control.len;
+	*storage = dk_buf_detach(&s, NULL);
+	p->control = *storage + ctl;
+	p->name = *storage + name;
+	p->version = *storage + version;
+	p->arch = *storage + arch;
+	p->pool_path = *storage + pool;
+	r = 0;
+out_parser:
+	dk_deb822_release(&parser);
+out:
+	dk_buf_release(&control);
+	dk_buf_release(&s);
+	return r;
+}
