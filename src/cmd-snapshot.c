@@ -1,7 +1,368 @@
-/* cmd-snapshot.c - debkeep snapshot (being written) */
+/* cmd-snapshot.c - debkeep snapshot create|list|show|diff|drop: immutable package sets */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debkeep/repo.h>
+
 #include "cli.h"
+
+enum { OPT_LOCK_TIMEOUT = 256, OPT_FROM_LOCAL, OPT_DESCRIPTION, OPT_JSON };
+
+struct snap_opts {
+	double timeout;
+	bool from_local;
+	const char *description;
+};
+
+/*
+ * The options every subcommand takes (and create's own); returns -1 to go on,
+ * else the exit code. usage is printed for --help and for a bad option.
+ */
+static int parse(struct cli *cli, int argc, char **argv, const char *usage, struct snap_opts *o)
+{
+	static const struct option opts[] = {
+		{ "from-local", no_argument, NULL, OPT_FROM_LOCAL },
+		{ "description", required_argument, NULL, OPT_DESCRIPTION },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FROM_LOCAL:
+			o->from_local = true;
+			break;
+		case OPT_DESCRIPTION:
+			o->description = optarg;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			o->timeout = strtod(optarg, &end);
+			if (end == optarg || *end || o->timeout < 0 || o->timeout > 86400)
+				return cli_usage(cli, "--lock-timeout: '%s' is not a number of seconds (0 to 86400)",
+						 optarg);
+			break;
+		case OPT_JSON:
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_INPUT;
+		}
+	}
+	return -1;
+}
+
+static int open_repo(struct cli *cli, struct dk_repo *r, bool write, const struct snap_opts *o, int argc, char **argv)
+{
+	struct dk_err err = DK_ERR_INIT;
+	char cmd[1024];
+	size_t len = snprintf(cmd, sizeof(cmd), "debkeep snapshot");
+
+	for (int i = 0; i < argc && len < sizeof(cmd); i++)
+		len += snprintf(cmd + len, sizeof(cmd) - len, " %s", argv[i]);
+	if (dk_repo_open(r, cli->root, write ? DK_REPO_WRITE : 0, cmd, o->timeout, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}
+
+static const char create_usage[] =
+	"usage: debkeep snapshot create NAME --from-local [COLLECTION] [--description TEXT] [--json]\n\n"
+	"Record the current members of a local collection (default 'local') as the snapshot NAME.\n"
+	"Only metadata is written; a snapshot never changes once made.\n";
+
+static int snap_create(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_snapshot_info info;
+	const char *collection = "local";
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, create_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (argc - optind < 1 || argc - optind > 2) {
+		fputs(create_usage, stderr);
+		return EXIT_INPUT;
+	}
+	if (!o.from_local)
+		return cli_usage(cli, "snapshot create: say where from: --from-local [COLLECTION]");
+	if (argc - optind == 2)
+		collection = argv[optind + 1];
+	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+		return ret;
+	if (dk_snapshot_create_local(&r, argv[optind], collection, o.description, &err) < 0 ||
+	    dk_snapshot_get(&r, argv[optind], &info, &err) < 0) {
+		dk_repo_close(&r);
+		return cli_fail(&err);
+	}
+	dk_repo_close(&r);
+	if (cli->json)
+		ret = cli_json_out(json_pack("{s:s, s:s, s:s, s:I}", "name", info.name, "origin", info.origin, "created",
+					     info.created, "packages", (json_int_t)info.count));
+	else
+		printf("snapshot %s: %lld packages from %s\n", info.name, info.count, info.origin);
+	dk_snapshot_info_release(&info);
+	return ret;
+}
+
+static json_t *info_json(const struct dk_snapshot_info *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", s->name, "created", s->created, "origin", s->origin,
+			 "description", s->description, "packages", (json_int_t)s->count);
+}
+
+static int list_one(void *ctx, const struct dk_snapshot_info *s)
+{
+	json_t *arr = ctx;
+
+	if (arr)
+		return json_array_append_new(arr, info_json(s)) ? DK_ENOMEM : 0;
+	printf("%s\t%lld packages\t%s\t%s%s%s\n", s->name, s->count, s->created, s->origin, *s->description ? "\t" : "",
+	       s->description);
+	return 0;
+}
+
+static const char list_usage[] = "usage: debkeep snapshot list [--json]\n\n"
+				 "The snapshots: name, package count, creation time (UTC), origin, description.\n";
+
+static int snap_list(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	json_t *arr = NULL;
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, list_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (optind != argc)
+		return cli_usage(cli, "snapshot list: unexpected argument '%s'", argv[optind]);
+	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
+		return ret;
+	if (cli->json && !(arr = json_array())) {
+		dk_repo_close(&r);
+		return EXIT_INTERNAL;
+	}
+	ret = dk_snapshot_list(&r, list_one, arr, &err);
+	dk_repo_close(&r);
+	if (ret < 0) {
+		json_decref(arr);
+		return ret == DK_ENOMEM && !err.msg[0] ? EXIT_INTERNAL : cli_fail(&err);
+	}
+	return arr ? cli_json_out(arr) : EXIT_OK;
+}
+
+static int show_one(void *ctx, const struct dk_snapshot_pkg *p)
+{
+	json_t *arr = ctx;
+
+	if (arr)
+		return json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "package",
+							    p->name, "version", p->version, "architecture", p->arch,
+							    "source", p->source, "source_version", p->source_version,
+							    "size", (json_int_t)p->size, "sha256", p->sha256,
+							    "filename", p->filename))
+			       ? DK_ENOMEM
+			       : 0;
+	printf("%s\t%s\t%s\t%s\n", p->name, p->version, p->arch, p->sha256);
+	return 0;
+}
+
+static const char show_usage[] = "usage: debkeep snapshot show NAME [--json]\n\n"
+				 "The snapshot's packages: name, version, architecture, SHA-256.\n";
+
+static int snap_show(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_snapshot_info info;
+	json_t *arr = NULL;
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, show_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 1) {
+		fputs(show_usage, stderr);
+		return EXIT_INPUT;
+	}
+	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
+		return ret;
+	if (dk_snapshot_get(&r, argv[optind], &info, &err) < 0) {
+		dk_repo_close(&r);
+		return cli_fail(&err);
+	}
+	if (cli->json)
+		arr = json_array();
+	else
+		printf("# snapshot %s: %lld packages from %s, created %s%s%s\n", info.name, info.count, info.origin,
+		       info.created, *info.description ? ": " : "", info.description);
+	ret = dk_snapshot_packages(&r, argv[optind], show_one, arr, &err);
+	dk_repo_close(&r);
+	if (ret < 0) {
+		json_decref(arr);
+		dk_snapshot_info_release(&info);
+		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
+	}
+	if (arr) {
+		json_t *o2 = info_json(&info);
+
+		json_object_set_new(o2, "members", arr);
+		ret = cli_json_out(o2);
+	}
+	dk_snapshot_info_release(&info);
+	return ret;
+}
+
+static const char *const change_word[] = {
+	[DK_CHANGE_ADDED] = "added",
+	[DK_CHANGE_REMOVED] = "removed",
+	[DK_CHANGE_UPGRADED] = "upgraded",
+	[DK_CHANGE_DOWNGRADED] = "downgraded",
+	[DK_CHANGE_REBUILT] = "rebuilt",
+};
+
+struct diff_ctx {
+	json_t *arr;
+	char *source; /* the source group being printed */
+	size_t n;
+};
+
+static int diff_one(void *ctx, const struct dk_snapshot_change *c)
+{
+	struct diff_ctx *d = ctx;
+
+	d->n++;
+	if (d->arr) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "source", c->source, "package", c->name, "architecture",
+				      c->arch, "change", change_word[c->kind]);
+
+		if (!o)
+			return DK_ENOMEM;
+		if (c->old_version)
+			json_object_set_new(o, "old_version", json_string(c->old_version));
+		if (c->new_version)
+			json_object_set_new(o, "new_version", json_string(c->new_version));
+		if (c->old_sha256)
+			json_object_set_new(o, "old_sha256", json_string(c->old_sha256));
+		if (c->new_sha256)
+			json_object_set_new(o, "new_sha256", json_string(c->new_sha256));
+		return json_array_append_new(d->arr, o) ? DK_ENOMEM : 0;
+	}
+	if (!d->source || strcmp(d->source, c->source) != 0) {
+		free(d->source);
+		if (!(d->source = strdup(c->source)))
+			return DK_ENOMEM;
+		printf("%s\n", c->source);
+	}
+	switch (c->kind) {
+	case DK_CHANGE_ADDED:
+		printf("  added       %s %s %s\n", c->name, c->arch, c->new_version);
+		break;
+	case DK_CHANGE_REMOVED:
+		printf("  removed     %s %s %s\n", c->name, c->arch, c->old_version);
+		break;
+	case DK_CHANGE_REBUILT:
+		printf("  rebuilt     %s %s %s (sha256 %.16s... -> %.16s...)\n", c->name, c->arch, c->new_version,
+		       c->old_sha256, c->new_sha256);
+		break;
+	default:
+		printf("  %-11s %s %s %s -> %s\n", change_word[c->kind], c->name, c->arch, c->old_version,
+		       c->new_version);
+	}
+	return 0;
+}
+
+static const char diff_usage[] =
+	"usage: debkeep snapshot diff A B [--json]\n\n"
+	"What changed from snapshot A to snapshot B, grouped by source package: added, removed,\n"
+	"upgraded or downgraded (with both versions), rebuilt (same version, other content).\n\n"
+	"Exit status: 0 no differences; 1 differences; 2 an unknown snapshot or usage error.\n";
+
+static int snap_diff(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct diff_ctx d = { 0 };
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, diff_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 2) {
+		fputs(diff_usage, stderr);
+		return EXIT_INPUT;
+	}
+	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
+		return ret;
+	if (cli->json && !(d.arr = json_array())) {
+		dk_repo_close(&r);
+		return EXIT_INTERNAL;
+	}
+	ret = dk_snapshot_diff(&r, argv[optind], argv[optind + 1], diff_one, &d, &err);
+	dk_repo_close(&r);
+	free(d.source);
+	if (ret < 0) {
+		json_decref(d.arr);
+		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
+	}
+	if (d.arr && (ret = cli_json_out(json_pack("{s:s, s:s, s:o}", "from", argv[optind], "to", argv[optind + 1],
+						   "changes", d.arr))))
+		return ret;
+	return d.n ? EXIT_FOUND : EXIT_OK;
+}
+
+static const char drop_usage[] = "usage: debkeep snapshot drop NAME [--json]\n\n"
+				 "Forget a snapshot (its objects stay until gc). Refused while a publication or\n"
+				 "release uses it.\n";
+
+static int snap_drop(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, drop_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 1) {
+		fputs(drop_usage, stderr);
+		return EXIT_INPUT;
+	}
+	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+		return ret;
+	ret = dk_snapshot_drop(&r, argv[optind], &err);
+	dk_repo_close(&r);
+	if (ret < 0)
+		return cli_fail(&err);
+	if (cli->json)
+		return cli_json_out(json_pack("{s:s, s:b}", "name", argv[optind], "dropped", 1));
+	printf("snapshot %s dropped\n", argv[optind]);
+	return EXIT_OK;
+}
+
+static const struct cli_command snapshot_commands[] = {
+	{ "create", snap_create, CLI_NEEDS_REPO, "NAME --from-local [COLLECTION]", "record a collection's packages" },
+	{ "list", snap_list, CLI_NEEDS_REPO, NULL, "the snapshots" },
+	{ "show", snap_show, CLI_NEEDS_REPO, "NAME", "a snapshot's packages" },
+	{ "diff", snap_diff, CLI_NEEDS_REPO, "A B", "added, removed, upgraded packages, by source" },
+	{ "drop", snap_drop, CLI_NEEDS_REPO, "NAME", "forget a snapshot no publication uses" },
+	{ NULL, NULL, 0, NULL, NULL },
+};
 
 int cmd_snapshot(struct cli *cli, int argc, char **argv)
 {
-	return cli_usage(cli, "snapshot: not yet implemented");
+	return cli_dispatch(cli, "snapshot", snapshot_commands, argc, argv);
 }
