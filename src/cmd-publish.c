@@ -8,21 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <debkeep/arena.h>
 #include <debkeep/publish.h>
+#include <debkeep/repo.h>
 
 #include "cli.h"
 
 static const char publish_usage[] =
-	"usage: debkeep [--root DIR] [--json] publish FILE.deb|DIR... --suite S [--prefix P] [--component C]\n"
+	"usage: debkeep [--root DIR] [--json] publish SNAPSHOT|FILE.deb|DIR... --suite S [--prefix P]\n"
+	"           [--component C]\n"
 	"           [--codename C] [--origin O] [--label L] [--date EPOCH] [--valid-until EPOCH]\n"
 	"           [--architectures A,B] [--sign KEYID [--gnupghome DIR]] [--public DIR]\n\n"
 	"Write a complete apt repository for suite S under PUBLIC/P (PUBLIC: ROOT/public): dists/S with\n"
 	"Release, InRelease and Release.gpg (when signing), C/binary-ARCH/Packages{,.gz,.xz}, by-hash/, and\n"
-	"pool/ as hard links to the given files. The new dists/S is built aside and switched in atomically.\n"
-	"Release's Date is --date, else $SOURCE_DATE_EPOCH, else the newest .deb's modification time, so\n"
-	"publishing the same files twice gives byte-identical indices. Snapshots are not accepted yet: name\n"
-	"the .deb files (a directory stands for the .deb files in it).\n\n"
+	"pool/ as hard links to the snapshot's objects (or to the given files). The new dists/S is built\n"
+	"aside and switched in atomically. Release's Date is --date, else the snapshot's date (else\n"
+	"$SOURCE_DATE_EPOCH, else the newest .deb's modification time), so publishing the same snapshot\n"
+	"twice gives byte-identical indices. A single argument that is not a file names a snapshot of the\n"
+	"data root; a directory stands for the .deb files in it.\n\n"
 	"Exit status: 0 published; 2 usage or input error; 3 internal error.\n";
 
 struct debs {
@@ -86,6 +92,107 @@ static int add_arg(struct debs *d, const char *arg, struct dk_err *err)
 	closedir(dp);
 	qsort(d->paths + first, d->n - first, sizeof(*d->paths), cmp_str);
 	return 0;
+}
+
+/* A snapshot's members as publishing wants them, every string copied into one arena. */
+struct snap_pkgs {
+	struct dk_publish_pkg *v;
+	size_t n, alloc;
+	struct dk_arena arena;
+	const char *root;
+	const char *component;
+};
+
+static int take_snapshot_pkg(void *ctx, const struct dk_snapshot_pkg *p)
+{
+	struct snap_pkgs *sp = ctx;
+	struct dk_publish_pkg *d;
+	char obj[PATH_MAX];
+
+	if (sp->n == sp->alloc) {
+		size_t alloc = sp->alloc ? sp->alloc * 2 : 1024;
+		struct dk_publish_pkg *v = realloc(sp->v, alloc * sizeof(*v));
+
+		if (!v)
+			return DK_ENOMEM;
+		sp->v = v;
+		sp->alloc = alloc;
+	}
+	d = &sp->v[sp->n];
+	memset(d, 0, sizeof(*d));
+	dk_store_path(sp->root, p->sha256, obj, sizeof(obj));
+	d->control = dk_arena_strdup(&sp->arena, p->control);
+	d->control_len = strlen(p->control);
+	d->name = dk_arena_strdup(&sp->arena, p->name);
+	d->version = dk_arena_strdup(&sp->arena, p->version);
+	d->arch = dk_arena_strdup(&sp->arena, p->arch);
+	d->pool_path = dk_arena_strdup(&sp->arena, p->filename);
+	d->object_path = dk_arena_strdup(&sp->arena, obj);
+	d->component = sp->component;
+	d->size = (uint64_t)p->size;
+	snprintf(d->sha256, sizeof(d->sha256), "%s", p->sha256);
+	snprintf(d->md5, sizeof(d->md5), "%s", p->md5 ? p->md5 : "");
+	if (!d->control || !d->name || !d->version || !d->arch || !d->pool_path || !d->object_path)
+		return DK_ENOMEM;
+	sp->n++;
+	return 0;
+}
+
+/* "2026-11-26T06:00:00Z", as snapshots record their creation. */
+static int parse_stamp(const char *s, time_t *out)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	if (!end || *end)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/*
+ * Publish a snapshot of the data root: its members from the database, the
+ * objects as the pool, its creation time as Release's Date; and record the
+ * publication, so the snapshot cannot be dropped while it is published.
+ */
+static int publish_snapshot(struct cli *cli, const char *snapshot, const char *public, const char *prefix,
+			    const char *suite, const char *component, struct dk_publish_opts *o, bool have_date,
+			    size_t *count, struct dk_err *err)
+{
+	struct dk_repo repo;
+	struct dk_snapshot_info info = { 0 };
+	struct snap_pkgs sp = { .root = cli->root, .component = component };
+	char use[PATH_MAX];
+	int r;
+
+	r = dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish", DK_REPO_LOCK_TIMEOUT_DEFAULT, err);
+	if (r)
+		return r;
+	r = dk_snapshot_get(&repo, snapshot, &info, err);
+	if (!r && !have_date && parse_stamp(info.created, &o->date))
+		r = dk_err_set(err, DK_EINTERNAL, "snapshot '%s': unreadable creation time '%s'", snapshot, info.created);
+	if (!r)
+		r = dk_snapshot_packages(&repo, snapshot, take_snapshot_pkg, &sp, err);
+	if (r == DK_ENOMEM)
+		dk_err_set(err, DK_ENOMEM, "snapshot '%s': out of memory", snapshot);
+	if (!r && sp.n == 0)
+		r = dk_err_set(err, DK_EINPUT, "snapshot '%s': has no packages to publish", snapshot);
+	if (!r)
+		r = dk_publish(public, prefix, suite, sp.v, sp.n, o, err);
+	snprintf(use, sizeof(use), "%s%s%s", prefix, *prefix ? "/" : "", suite);
+	if (!r && !(r = dk_db_begin(&repo.db, err))) {
+		r = dk_snapshot_use(&repo, snapshot, "publication", use, err);
+		if (!r)
+			r = dk_db_commit(&repo.db, err);
+		if (r)
+			dk_db_rollback(&repo.db);
+	}
+	*count = sp.n;
+	free(sp.v);
+	dk_arena_release(&sp.arena);
+	dk_snapshot_info_release(&info);
+	dk_repo_close(&repo);
+	return r;
 }
 
 static int parse_time(const char *s, time_t *out)
@@ -212,6 +319,25 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 	if (!public) {
 		snprintf(pubdir, sizeof(pubdir), "%s/public", cli->root);
 		public = pubdir;
+	}
+	if (argc - optind == 1 && access(argv[optind], F_OK) != 0 && !strstr(argv[optind], ".deb")) {
+		size_t n = 0;
+
+		if (date && parse_time(date, &o.date) < 0) {
+			r = cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", date);
+			goto out;
+		}
+		if (publish_snapshot(cli, argv[optind], public, prefix, suite, component, &o, date != NULL, &n, &err))
+			goto fail;
+		debs.n = 0;
+		if (cli->json)
+			r = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "snapshot", argv[optind], "public",
+						   public, "prefix", prefix, "suite", suite, "packages", (json_int_t)n,
+						   "signed", o.sign_key != NULL));
+		else
+			printf("published snapshot %s (%zu packages) as %s/%s%sdists/%s%s\n", argv[optind], n, public,
+			       prefix, *prefix ? "/" : "", suite, o.sign_key ? " (signed)" : "");
+		goto out;
 	}
 	for (int i = optind; i < argc; i++)
 		if (add_arg(&debs, argv[i], &err) < 0)

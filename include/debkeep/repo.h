@@ -152,6 +152,13 @@ struct dk_snapshot_pkg {
 	const char *control; /* the .deb's control stanza, without a trailing newline */
 };
 
+/*
+ * Record that kind ("publication", "release") name now uses snapshot, in
+ * place of whatever snapshot it used before: drop refuses a snapshot in use.
+ * Call it inside the writer's transaction of the change it records.
+ */
+int dk_snapshot_use(struct dk_repo *r, const char *snapshot, const char *kind, const char *name, struct dk_err *err);
+
 /* The members of a snapshot, by name, version, arch. */
 int dk_snapshot_packages(struct dk_repo *r, const char *name, int (*fn)(void *ctx, const struct dk_snapshot_pkg *p),
 			 void *ctx, struct dk_err *err);

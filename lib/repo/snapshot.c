@@ -425,3 +425,31 @@ out:
 	dk_snapshot_info_release(&info);
 	return ret;
 }
+
+int dk_snapshot_use(struct dk_repo *r, const char *snapshot, const char *kind, const char *name, struct dk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int ret, rc;
+
+	if ((ret = prepare(r, "DELETE FROM snapshot_uses WHERE kind = ?1 AND name = ?2", &s, err)) < 0)
+		return ret;
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return dk_db_error(&r->db, err, "snapshot use");
+	if ((ret = prepare(r, "INSERT INTO snapshot_uses (snapshot_id, kind, name)"
+			      " SELECT id, ?2, ?3 FROM snapshots WHERE name = ?1", &s, err)) < 0)
+		return ret;
+	sqlite3_bind_text(s, 1, snapshot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return dk_db_error(&r->db, err, "snapshot use");
+	if (sqlite3_changes(r->db.h) == 0)
+		return dk_err_set(err, DK_EINPUT, "snapshot '%s': unknown snapshot", snapshot);
+	return 0;
+}

@@ -141,6 +141,28 @@ apt_client() { # NAME URI
 
 apt_client file "file://$tmp/root/public/dk"
 
+# The repository's own way: import into a collection, freeze a snapshot, publish the snapshot by name.
+r=$tmp/repo
+"$debkeep" --root "$r" init > /dev/null && "$debkeep" --root "$r" import "$tmp/debs" > /dev/null &&
+	"$debkeep" --root "$r" snapshot create rel-1 --from-local > /dev/null
+ok $? "init, import into a collection, snapshot create"
+"$debkeep" --root "$r" publish rel-1 --prefix dk --suite stable --codename dkstable \
+	--sign "$fpr" --gnupghome "$tmp/gnupg" > "$tmp/snap.out" 2>&1
+ok $? "publish the snapshot by name"
+pool=$(find "$r/public/dk/pool" -name 'dk-hello_*.deb')
+[ -n "$pool" ] && [ "$(stat -c %h "$pool")" -ge 2 ] &&
+	[ -n "$(find "$r/objects" -samefile "$pool")" ]
+ok $? "the pool holds hard links to the snapshot's objects"
+cp "$r/public/dk/dists/stable/Release" "$tmp/snap-release"
+"$debkeep" --root "$r" publish rel-1 --prefix dk --suite stable --codename dkstable > /dev/null 2>&1 &&
+	cmp -s "$tmp/snap-release" "$r/public/dk/dists/stable/Release"
+ok $? "publishing the same snapshot again gives a byte-identical Release (the snapshot's date)"
+"$debkeep" --root "$r" publish rel-1 --prefix dk --suite stable --codename dkstable \
+	--sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null 2>&1
+apt_client snapshot "file://$r/public/dk"
+! "$debkeep" --root "$r" snapshot drop rel-1 > "$tmp/drop.out" 2>&1 && grep -q "in use by publication 'dk/stable'" "$tmp/drop.out"
+ok $? "a published snapshot cannot be dropped ($(head -c 120 "$tmp/drop.out"))"
+
 # The same tree signed by a key apt was not given must be refused.
 mkdir -p "$tmp/other"
 other=$("$fixtures/make-key.sh" "$tmp/gnupg-other")
