@@ -116,48 +116,94 @@ int dk_sec_index_rows(const struct dk_tracker *t, const struct dk_sec_index *ix,
 }
 
 /* Free text is stored without the separators: a tab or newline in a note becomes a space. */
-static void put_field(struct dk_buf *b, const char *s, char sep)
+static char *put_field(char *w, const char *s, size_t n, char sep)
 {
-	if (s) {
-		size_t start = b->len;
+	char *end = w + n, *q;
 
-		dk_buf_adds(b, s);
-		for (size_t i = start; i < b->len; i++)
-			if (b->data[i] == '\t' || b->data[i] == '\n')
-				b->data[i] = ' ';
-	}
-	dk_buf_addc(b, sep);
+	if (n)
+		memcpy(w, s, n);
+	for (q = w; (q = memchr(q, '\t', (size_t)(end - q))) != NULL; q++)
+		*q = ' ';
+	for (q = w; (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		*q = ' ';
+	*end = sep;
+	return end + 1;
+}
+
+static char *put_uint(char *w, uint32_t v, char sep)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*w++ = tmp[--n];
+	*w = sep;
+	return w + 1;
+}
+
+static size_t len_of(const char *s)
+{
+	return s ? strlen(s) : 0;
 }
 
 /*
  * Fields: cve, cve kind, refs, description, release, kind, version,
  * urgency, bug, note, advisory. A row of the same CVE as the row before
  * leaves refs and description empty: they are the CVE's, not the line's.
+ * An update encodes every line of the list: the fields are measured first
+ * and copied into room made once per row.
  */
 int dk_sec_rows_encode(const struct dk_sec_row *rows, size_t n, struct dk_buf *b)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct dk_sec_row *r = &rows[i];
 		bool again = i && strcmp(rows[i - 1].cve, r->cve) == 0;
-		char num[16];
+		size_t lcve = len_of(r->cve), lrefs = again ? 0 : len_of(r->refs);
+		size_t ldesc = again ? 0 : len_of(r->description), lrel = len_of(r->release);
+		size_t lver = len_of(r->version), lurg = len_of(r->urgency), lnote = len_of(r->note);
+		size_t ladv = len_of(r->advisory);
+		char *w;
 
-		put_field(b, r->cve, '\t');
-		snprintf(num, sizeof(num), "%d", (int)r->cve_kind);
-		put_field(b, num, '\t');
-		put_field(b, again ? NULL : r->refs, '\t');
-		put_field(b, again ? NULL : r->description, '\t');
-		put_field(b, r->release, '\t');
-		snprintf(num, sizeof(num), "%d", (int)r->kind);
-		put_field(b, num, '\t');
-		put_field(b, r->version, '\t');
-		put_field(b, r->urgency, '\t');
+		/* 11 separators, two kinds (up to 10 digits each) and the bug (up to 10). */
+		if (dk_buf_grow(b, lcve + lrefs + ldesc + lrel + lver + lurg + lnote + ladv + 11 + 30) < 0)
+			return DK_ENOMEM;
+		w = b->data + b->len;
+		w = put_field(w, r->cve, lcve, '\t');
+		w = put_uint(w, (uint32_t)r->cve_kind, '\t');
+		w = put_field(w, r->refs, lrefs, '\t');
+		w = put_field(w, r->description, ldesc, '\t');
+		w = put_field(w, r->release, lrel, '\t');
+		w = put_uint(w, (uint32_t)r->kind, '\t');
+		w = put_field(w, r->version, lver, '\t');
+		w = put_field(w, r->urgency, lurg, '\t');
 		if (r->bug)
-			dk_buf_addf(b, "%u", r->bug);
-		dk_buf_addc(b, '\t');
-		put_field(b, r->note, '\t');
-		put_field(b, r->advisory, '\n');
+			w = put_uint(w, r->bug, '\t');
+		else
+			*w++ = '\t';
+		w = put_field(w, r->note, lnote, '\t');
+		w = put_field(w, r->advisory, ladv, '\n');
+		b->len = (size_t)(w - b->data);
+		*w = '\0';
 	}
 	return b->failed ? DK_ENOMEM : 0;
+}
+
+/* A stored number: digits only, else -1 (the caller calls the row malformed). */
+static int64_t get_uint(const char *s)
+{
+	int64_t v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 0xffffffffLL / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v > 0xffffffffLL ? -1 : v;
 }
 
 int dk_sec_rows_decode(char *data, size_t len, struct dk_sec_row **rows, size_t *n, size_t *alloc, struct dk_err *err)
@@ -168,19 +214,28 @@ int dk_sec_rows_decode(char *data, size_t len, struct dk_sec_row **rows, size_t 
 	while (p < end) {
 		char *f[11];
 		struct dk_sec_row *r;
+		int64_t ck, fk, bug;
 		int nf = 0;
 
-		while (nf < 11) {
-			char *q = p;
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 
-			while (q < end && *q != '\t' && *q != '\n')
-				q++;
-			f[nf++] = p;
-			if (q == end || (*q == '\n') != (nf == 11))
+		/* Eleven fields, ten tabs, all within the line. */
+		if (!nl)
+			return dk_err_set(err, DK_EINPUT, "malformed stored tracker row");
+		while (nf < 10) {
+			char *q = memchr(p, '\t', (size_t)(nl - p));
+
+			if (!q)
 				return dk_err_set(err, DK_EINPUT, "malformed stored tracker row");
+			f[nf++] = p;
 			*q = '\0';
 			p = q + 1;
 		}
+		if (memchr(p, '\t', (size_t)(nl - p)))
+			return dk_err_set(err, DK_EINPUT, "malformed stored tracker row");
+		f[nf++] = p;
+		*nl = '\0';
+		p = nl + 1;
 		if (*n == *alloc) {
 			size_t na = *alloc ? *alloc * 2 : 256;
 			struct dk_sec_row *nr = realloc(*rows, na * sizeof(*nr));
@@ -192,7 +247,10 @@ int dk_sec_rows_decode(char *data, size_t len, struct dk_sec_row **rows, size_t 
 		}
 		r = &(*rows)[(*n)++];
 		r->cve = f[0];
-		r->cve_kind = (enum dk_cve_kind)atoi(f[1]);
+		ck = get_uint(f[1]);
+		fk = get_uint(f[5]);
+		bug = *f[8] ? get_uint(f[8]) : 0;
+		r->cve_kind = (enum dk_cve_kind)(ck < 0 ? 0 : ck);
 		r->refs = *f[2] ? f[2] : NULL;
 		r->description = *f[3] ? f[3] : NULL;
 		if (*n > 1 && strcmp(r[-1].cve, r->cve) == 0) {
@@ -200,13 +258,13 @@ int dk_sec_rows_decode(char *data, size_t len, struct dk_sec_row **rows, size_t 
 			r->description = r[-1].description;
 		}
 		r->release = f[4];
-		r->kind = (enum dk_fix_kind)atoi(f[5]);
+		r->kind = (enum dk_fix_kind)(fk < 0 ? 0 : fk);
 		r->version = *f[6] ? f[6] : NULL;
 		r->urgency = *f[7] ? f[7] : NULL;
-		r->bug = (uint32_t)strtoul(f[8], NULL, 10);
+		r->bug = (uint32_t)(bug < 0 ? 0 : bug);
 		r->note = *f[9] ? f[9] : NULL;
 		r->advisory = *f[10] ? f[10] : NULL;
-		if (r->kind >= DK_FIX_KIND_COUNT || r->cve_kind > DK_CVE_NFU ||
+		if (ck < 0 || fk < 0 || bug < 0 || r->kind >= DK_FIX_KIND_COUNT || r->cve_kind > DK_CVE_NFU ||
 		    (r->kind == DK_FIX_VERSION && !r->version))
 			return dk_err_set(err, DK_EINPUT, "malformed stored tracker row for %s", r->cve);
 	}
@@ -218,13 +276,29 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(((const struct dk_sec_row *)a)->cve, ((const struct dk_sec_row *)b)->cve);
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A list written oldest first gives each source's lines in CVE order already. */
+static bool sorted(const struct dk_sec_row *rows, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (row_cmp(&rows[i - 1], &rows[i]) > 0)
+			return false;
+	return true;
+}
+
 static int store_rows(struct dk_db *db, const struct dk_tracker *t, struct dk_err *err, long *nentries)
 {
 	sqlite3_stmt *src = NULL, *adv = NULL;
 	struct dk_sec_index ix = DK_SEC_INDEX_INIT;
 	struct dk_sec_row *rows = NULL;
 	struct dk_buf b = DK_BUF_INIT;
+	const char **byname = NULL;
 	size_t n = 0, alloc = 0;
+	uint32_t nsrc;
 	int r = 0;
 
 	*nentries = 0;
@@ -237,18 +311,35 @@ static int store_rows(struct dk_db *db, const struct dk_tracker *t, struct dk_er
 		r = dk_db_error(db, err, "preparing the tracker tables");
 		goto out;
 	}
-	for (dk_id s = 1; s < dk_strpool_count(&t->sources); s++) {
+	/*
+	 * In name order, each insert appends to the table's B-trees: a page is
+	 * filled once and written once, where the list's order made SQLite
+	 * rewrite pages it had already spilled to the WAL (a quarter more
+	 * writes into a fresh data root).
+	 */
+	nsrc = dk_strpool_count(&t->sources) - 1;
+	if (!(byname = malloc((nsrc ? nsrc : 1) * sizeof(*byname)))) {
+		r = dk_err_set(err, DK_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < nsrc; i++)
+		byname[i] = dk_strpool_str(&t->sources, i + 1);
+	qsort(byname, nsrc, sizeof(*byname), name_cmp);
+	for (uint32_t i = 0; i < nsrc; i++) {
+		dk_id s = dk_strpool_lookup(&t->sources, byname[i], strlen(byname[i]));
+
 		if ((r = dk_sec_index_rows(t, &ix, s, &rows, &n, &alloc, err)) < 0)
 			goto out;
 		if (!n)
 			continue;
-		qsort(rows, n, sizeof(*rows), row_cmp);
+		if (!sorted(rows, n))
+			qsort(rows, n, sizeof(*rows), row_cmp);
 		dk_buf_reset(&b);
 		if (dk_sec_rows_encode(rows, n, &b) < 0) {
 			r = dk_err_set(err, DK_ENOMEM, "out of memory");
 			goto out;
 		}
-		bind_str(src, 1, dk_strpool_str(&t->sources, s));
+		bind_str(src, 1, byname[i]);
 		sqlite3_bind_int64(src, 2, (sqlite3_int64)n);
 		sqlite3_bind_blob(src, 3, b.data, (int)b.len, SQLITE_STATIC);
 		if ((r = step_done(db, src, err, "storing a source's lines")) < 0)
@@ -267,10 +358,23 @@ static int store_rows(struct dk_db *db, const struct dk_tracker *t, struct dk_er
 out:
 	sqlite3_finalize(src);
 	sqlite3_finalize(adv);
+	free(byname);
 	dk_sec_index_release(&ix);
 	dk_buf_release(&b);
 	free(rows);
 	return r;
+}
+
+/* A pragma's integer value, or -1 when it cannot be read. */
+static int pragma_int(struct dk_db *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
 }
 
 int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *source, const char *data_date,
@@ -281,12 +385,24 @@ int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *sourc
 	time_t tt = time(NULL);
 	struct tm tm;
 	long nentries = 0;
-	int r;
+	int r, secure;
 
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if ((r = dk_sec_db_prepare(db, err)) < 0 || (r = dk_db_begin(db, err)) < 0)
+	if ((r = dk_sec_db_prepare(db, err)) < 0)
 		return r;
+	/*
+	 * SQLite as Debian builds it zeroes every freed page: replacing the
+	 * data would write its old pages to the WAL once more only to clear
+	 * them (a quarter of the update's writes). FAST still clears what
+	 * costs no extra I/O, and the tracker's data is public anyway. For
+	 * this replacement only: the connection is given back as it came.
+	 */
+	secure = pragma_int(db, "PRAGMA secure_delete");
+	if (secure > 0)
+		dk_db_exec(db, "PRAGMA secure_delete=FAST", NULL);
+	if ((r = dk_db_begin(db, err)) < 0)
+		goto restore;
 	if ((r = dk_db_exec(db, "DELETE FROM sec_source; DELETE FROM sec_advisory;", err)) < 0 ||
 	    (r = store_rows(db, t, err, &nentries)) < 0)
 		goto fail;
@@ -305,9 +421,16 @@ int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *sourc
 	sqlite3_finalize(s);
 	if (r < 0 || (r = dk_db_commit(db, err)) < 0)
 		goto fail;
-	return 0;
+	goto restore;
 fail:
 	dk_db_rollback(db);
+restore:
+	if (secure > 0) {
+		char sql[40];
+
+		snprintf(sql, sizeof(sql), "PRAGMA secure_delete=%d", secure);
+		dk_db_exec(db, sql, NULL);
+	}
 	return r;
 }
 

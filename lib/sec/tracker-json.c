@@ -110,6 +110,7 @@ int dk_tracker_parse_json(struct dk_tracker *t, const char *data, size_t len, co
 			json_t *rels = json_object_get(cvev, "releases"), *relv;
 			struct dk_tracker_entry *ent;
 			const char *rel;
+			uint32_t known = dk_strpool_count(&t->cves);
 			dk_id id = dk_strpool_intern(&t->cves, cvename, strlen(cvename));
 
 			if (!id) {
@@ -126,10 +127,12 @@ int dk_tracker_parse_json(struct dk_tracker *t, const char *data, size_t len, co
 					r = oom(err, name);
 					break;
 				}
-				memset(ne + t->entries_alloc, 0, (na - t->entries_alloc) * sizeof(*ne));
 				t->entries = ne;
 				t->entries_alloc = na;
 			}
+			/* As in the list's parser: a new id's entry is cleared, the growth ahead of it is not. */
+			if (dk_strpool_count(&t->cves) != known)
+				memset(&t->entries[id], 0, sizeof(t->entries[id]));
 			ent = &t->entries[id];
 			if (!ent->name) {
 				ent->name = dk_strpool_str(&t->cves, id);

@@ -30,10 +30,12 @@ const char *dk_fix_kind_name(enum dk_fix_kind k)
 	return k < DK_FIX_KIND_COUNT ? fix_kind_names[k] : "?";
 }
 
+static const unsigned char fix_kind_lens[DK_FIX_KIND_COUNT] = { 0, 7, 12, 7, 3, 12, 6, 9, 7, 11 };
+
 int dk_fix_kind_parse(const char *s, size_t n, enum dk_fix_kind *k)
 {
 	for (int i = 1; i < DK_FIX_KIND_COUNT; i++) {
-		if (strlen(fix_kind_names[i]) == n && memcmp(fix_kind_names[i], s, n) == 0) {
+		if (fix_kind_lens[i] == n && memcmp(fix_kind_names[i], s, n) == 0) {
 			*k = (enum dk_fix_kind)i;
 			return 0;
 		}
@@ -117,6 +119,17 @@ static int check_text(struct lp *p, const char *s, const char *e, const char *wh
 	while (u < ue) {
 		size_t len;
 
+		/* Eight printable ASCII bytes at a time: no byte below 0x20, none from 0x80 up. */
+		if (ue - u >= 8) {
+			uint64_t x;
+
+			memcpy(&x, u, 8);
+			if (((((x - 0x2020202020202020ULL) & ~x) | x) & 0x8080808080808080ULL) == 0) {
+				u += 8;
+				continue;
+			}
+		}
+
 		if (*u < 0x80) {
 			if (*u < 0x20 && *u != '\t')
 				return fail(p, "control character 0x%02x in %s", *u, what);
@@ -150,6 +163,7 @@ static char *dup(struct lp *p, const char *s, const char *e)
 /* The entry for a CVE name, created (not yet defined) when new; NULL when out of memory. */
 static struct dk_tracker_entry *entry_for(struct dk_tracker *t, const char *s, size_t n, dk_id *idp)
 {
+	uint32_t known = dk_strpool_count(&t->cves);
 	dk_id id = dk_strpool_intern(&t->cves, s, n);
 
 	if (!id)
@@ -163,10 +177,12 @@ static struct dk_tracker_entry *entry_for(struct dk_tracker *t, const char *s, s
 		ne = realloc(t->entries, na * sizeof(*ne));
 		if (!ne)
 			return NULL;
-		memset(ne + t->entries_alloc, 0, (na - t->entries_alloc) * sizeof(*ne));
 		t->entries = ne;
 		t->entries_alloc = na;
 	}
+	/* Ids come in sequence: an entry is cleared when its id is new, not the whole growth ahead of time. */
+	if (dk_strpool_count(&t->cves) != known)
+		memset(&t->entries[id], 0, sizeof(t->entries[id]));
 	if (!t->entries[id].name)
 		t->entries[id].name = dk_strpool_str(&t->cves, id);
 	*idp = id;
@@ -214,16 +230,18 @@ static const char *scan_id(const char *s, const char *e)
 	return NULL;
 }
 
+static const char *const urgencies[] = { "unimportant", "low", "medium", "high", "not yet assigned" };
+static const unsigned char urgency_lens[] = { 11, 3, 6, 4, 16 };
+
 static bool is_urgency(const char *s, const char *e)
 {
-	static const char *const urgencies[] = { "unimportant", "low", "medium", "high", "not yet assigned", NULL };
 	const char *stars = e;
 
 	/* "low**": the urgency came from outside (NVD), not from a person. */
 	while (stars > s && stars[-1] == '*')
 		stars--;
-	for (int i = 0; urgencies[i]; i++)
-		if ((size_t)(stars - s) == strlen(urgencies[i]) && memcmp(s, urgencies[i], (size_t)(stars - s)) == 0)
+	for (size_t i = 0; i < sizeof(urgencies) / sizeof(urgencies[0]); i++)
+		if ((size_t)(stars - s) == urgency_lens[i] && memcmp(s, urgencies[i], (size_t)(stars - s)) == 0)
 			return true;
 	return false;
 }
@@ -231,11 +249,9 @@ static bool is_urgency(const char *s, const char *e)
 /* The common urgencies are shared strings rather than a copy per line. */
 static const char *urgency_str(struct lp *p, const char *s, const char *e)
 {
-	static const char *const common[] = { "unimportant", "low", "medium", "high", "not yet assigned" };
-
-	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-		if ((size_t)(e - s) == strlen(common[i]) && memcmp(s, common[i], (size_t)(e - s)) == 0)
-			return common[i];
+	for (size_t i = 0; i < sizeof(urgencies) / sizeof(urgencies[0]); i++)
+		if ((size_t)(e - s) == urgency_lens[i] && memcmp(s, urgencies[i], (size_t)(e - s)) == 0)
+			return urgencies[i];
 	return dup(p, s, e);
 }
 
@@ -296,7 +312,6 @@ static int parse_package(struct lp *p, const char *s, const char *e, const char 
 			 const char **srcp, size_t *srclen, size_t *vlen)
 {
 	const char *src = s, *v, *ve;
-	struct dk_err verr = DK_ERR_INIT;
 	struct dk_version ver;
 	int n, r;
 
@@ -336,8 +351,13 @@ static int parse_package(struct lp *p, const char *s, const char *e, const char 
 		for (const char *c = v; c < ve; c++)
 			if ((unsigned char)*c >= 0x80)
 				return bad_char(p, *c, "version");
-		if ((r = dk_version_parse(&ver, v, (size_t)(ve - v), &verr)) < 0)
+		/* Checked without an error first: a message costs a 512-byte clear on every line. */
+		if (dk_version_parse(&ver, v, (size_t)(ve - v), NULL) < 0) {
+			struct dk_err verr = DK_ERR_INIT;
+
+			dk_version_parse(&ver, v, (size_t)(ve - v), &verr);
 			return fail(p, "malformed version '%.*s' of %.*s: %s", (int)(ve - v), v, n, src, verr.msg);
+		}
 		f->kind = DK_FIX_VERSION;
 		f->version = v;
 		*vlen = (size_t)(ve - v);
@@ -540,7 +560,13 @@ static int parse_header(struct lp *p, const char *s, const char *e, struct cur_e
 
 	if (!q || (q < e && !is_blank(*q)))
 		return fail(p, "malformed entry header '%.*s'", (int)(e - s > 40 ? 40 : e - s), s);
-	memset(c, 0, sizeof(*c));
+	/* Not a memset: the source arrays are read only up to nunstable, and there is an entry per header. */
+	c->id = 0;
+	c->desc = c->nfu = c->refs = NULL;
+	c->desc_len = c->nfu_len = 0;
+	c->kind = DK_CVE_NORMAL;
+	c->nunstable = 0;
+	c->overflow = false;
 	c->name = s;
 	c->name_len = (size_t)(q - s);
 	c->line = p->line;
@@ -724,7 +750,13 @@ static bool parse_date(const char *s, const char *e, char out[11])
 	}
 	if (!month || day < 1 || day > 31)
 		return false;
-	snprintf(out, 11, "%04d-%02d-%02d", year % 10000, month % 13, day % 32);
+	/* Through a roomier buffer: gcc cannot always prove the three numbers fit in ten bytes. */
+	{
+		char d[32];
+
+		snprintf(d, sizeof(d), "%04d-%02d-%02d", year % 10000, month % 13, day % 32);
+		memcpy(out, d, 11);
+	}
 	return true;
 }
 

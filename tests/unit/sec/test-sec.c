@@ -242,6 +242,56 @@ static void rows_roundtrip(void)
 	dk_buf_release(&b);
 }
 
+/* The stored form is part of the schema: pin its bytes, and refuse rows that do not have it. */
+static void rows_stored_form(void)
+{
+	struct dk_sec_row r[3], *out = NULL;
+	struct dk_buf b = DK_BUF_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	size_t n = 0, alloc = 0;
+	static const char *const bad[] = {
+		"CVE-1\t0\t\t\t\t0\t1\t\t\t\n",     /* ten fields */
+		"CVE-1\t0\t\t\t\t0\t1\t\t\t\t\t\n", /* twelve */
+		"CVE-1\t0\t\t\t\t0\t1\t\t\t\t",       /* no newline */
+		"CVE-1\tx\t\t\t\t0\t1\t\t\t\t\n",    /* a kind that is no number */
+		"CVE-1\t0\t\t\t\t\t1\t\t\t\t\n",     /* no kind */
+		"CVE-1\t0\t\t\t\t0\t1\t\t-3\t\t\n",  /* a negative bug */
+		"CVE-1\t0\t\t\t\t0\t1\t\t99999999999\t\t\n",
+	};
+
+	r[0] = row("", DK_FIX_VERSION, "1.0-1", NULL);
+	r[0].refs = "DSA-1-1 DLA-2-1";
+	r[0].description = "line\none\ttab";
+	r[0].urgency = "low**";
+	r[0].note = "a\tb";
+	r[0].bug = 4294967295u;
+	r[1] = row("bookworm", DK_FIX_NO_DSA, NULL, NULL);
+	r[1].description = r[0].description;
+	r[1].note = "Minor issue";
+	r[2] = row("bookworm", DK_FIX_VERSION, "1.0-1+deb12u1", "DSA-1-1");
+	r[2].cve = "CVE-2023-0002";
+	r[2].cve_kind = DK_CVE_RESERVED;
+	is_int(dk_sec_rows_encode(r, 3, &b), 0, "encode three rows");
+	is_str(b.data,
+	       "CVE-2023-0001\t0\tDSA-1-1 DLA-2-1\tline one tab\t\t0\t1.0-1\tlow**\t4294967295\ta b\t\n"
+	       "CVE-2023-0001\t0\t\t\tbookworm\t6\t\t\t\tMinor issue\t\n"
+	       "CVE-2023-0002\t1\t\t\tbookworm\t0\t1.0-1+deb12u1\t\t\t\tDSA-1-1\n",
+	       "the stored bytes");
+	is_int(dk_sec_rows_decode(b.data, b.len, &out, &n, &alloc, &err), 0, "decode them");
+	ok(n == 3 && out[0].bug == 4294967295u && out[1].bug == 0 && strcmp(out[1].refs, "DSA-1-1 DLA-2-1") == 0 &&
+		   out[2].cve_kind == DK_CVE_RESERVED && !out[2].refs && strcmp(out[2].version, "1.0-1+deb12u1") == 0,
+	   "decoded: bug, shared refs, a new CVE's own kind");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char copy[80];
+
+		snprintf(copy, sizeof(copy), "%s", bad[i]);
+		is_int(dk_sec_rows_decode(copy, strlen(copy), &out, &n, &alloc, &err), DK_EINPUT, "malformed row %zu",
+		       i);
+	}
+	free(out);
+	dk_buf_release(&b);
+}
+
 static void policy_fails(const char *what, const char *text, const char *msg)
 {
 	struct dk_policy pol = DK_POLICY_INIT;
@@ -321,6 +371,7 @@ int main(void)
 	test_target();
 	test_db();
 	rows_roundtrip();
+	rows_stored_form();
 	test_gate();
 	return tap_done();
 }

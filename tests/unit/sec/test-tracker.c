@@ -186,6 +186,41 @@ static void test_errors(void)
 	fails("control character", "CVE-2023-0001 (x)\n\tNOTE: a\x01z\n", "list:2: control character 0x01 in NOTE");
 }
 
+/* check_text() reads eight bytes at a time where it can: the byte-wise rules must hold at every position. */
+static void test_text_positions(void)
+{
+	static const char *const bad[] = { "\x01", "\x7f\x01", "\xe9", "\xc3", "\xf5\x80\x80\x80" };
+	char text[160], msg[64];
+
+	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+		int fails_everywhere = 1;
+
+		for (int at = 0; at < 20; at++) {
+			struct dk_tracker t;
+			struct dk_err err = DK_ERR_INIT;
+
+			snprintf(text, sizeof(text), "CVE-2023-0001 (x)\n\tNOTE: %.*s%s tail of the note\n", at,
+				 "abcdefghijklmnopqrstuvwxyz", bad[b]);
+			if (parse(&t, text, &err) != DK_EINPUT || !strstr(err.msg, "list:2: "))
+				fails_everywhere = 0;
+			dk_tracker_release(&t);
+		}
+		snprintf(msg, sizeof(msg), "bad byte %zu refused after 0..19 good bytes", b);
+		ok(fails_everywhere, "%s", msg);
+	}
+	{
+		struct dk_tracker t;
+		struct dk_err err = DK_ERR_INIT;
+		const char *good = "CVE-2023-0001 (caf\xc3\xa9 \xe2\x82\xac and a long ASCII run with\ta tab \x7f)\n"
+				   "\t- libfoo 1.0-1 (low; a note long enough for eight-byte steps \xf0\x9f\x90\xa7)\n";
+
+		is_int(parse(&t, good, &err), 0, "UTF-8, tabs and DEL among long ASCII runs are accepted");
+		ok(t.nfixes == 1 && t.fixes[0].urgency && strcmp(t.fixes[0].urgency, "low") == 0,
+		   "the line after them is read");
+		dk_tracker_release(&t);
+	}
+}
+
 static void adv_fails(const char *what, const char *text, const char *msg)
 {
 	struct dk_tracker t = DK_TRACKER_INIT;
@@ -339,6 +374,7 @@ int main(void)
 {
 	test_grammar();
 	test_errors();
+	test_text_positions();
 	test_advisories();
 	test_json();
 	test_filter();
