@@ -396,27 +396,8 @@ oom:
 
 static void esc(struct dk_buf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			dk_buf_adds(b, "&amp;");
-			break;
-		case '<':
-			dk_buf_adds(b, "&lt;");
-			break;
-		case '>':
-			dk_buf_adds(b, "&gt;");
-			break;
-		case '"':
-			dk_buf_adds(b, "&quot;");
-			break;
-		case '\'':
-			dk_buf_adds(b, "&#39;");
-			break;
-		default:
-			dk_buf_addc(b, *s);
-		}
-	}
+	if (s)
+		dk_buf_add_html(b, s, strlen(s));
 }
 
 static const char *jstr(const json_t *o, const char *key)

@@ -8,6 +8,7 @@
 
 #include <debkeep/input.h>
 #include <debkeep/tracker.h>
+#include <debkeep/utf8.h>
 #include <debkeep/version.h>
 
 #include "banned.h"
@@ -136,12 +137,9 @@ static int check_text(struct lp *p, const char *s, const char *e, const char *wh
 			u++;
 			continue;
 		}
-		len = *u >= 0xc2 && *u <= 0xdf ? 2 : *u >= 0xe0 && *u <= 0xef ? 3 : *u >= 0xf0 && *u <= 0xf4 ? 4 : 0;
-		if (!len || (size_t)(ue - u) < len)
+		len = dk_utf8_seq(u, (size_t)(ue - u));
+		if (!len)
 			return fail(p, "non-ASCII byte 0x%02x in %s is not UTF-8", *u, what);
-		for (size_t i = 1; i < len; i++)
-			if ((u[i] & 0xc0) != 0x80)
-				return fail(p, "non-ASCII byte 0x%02x in %s is not UTF-8", *u, what);
 		u += len;
 	}
 	return 0;
