@@ -490,15 +490,16 @@ int dk_pkg_field(const struct dk_pkg *pkg, const char *name, struct dk_slice *ou
 	struct dk_deb822 p;
 	struct dk_stanza st;
 	const struct dk_field *f = NULL;
+	int r = DK_NOTFOUND;
 
 	/* The stanza was parsed once already, so this second look cannot fail. */
 	dk_deb822_init(&p, pkg->stanza.p, pkg->stanza.n, "", DK_DEB822_ALLOW_DUPLICATES);
-	if (dk_deb822_next(&p, &st, NULL) > 0)
-		f = dk_stanza_get(&st, name);
+	if (dk_deb822_next(&p, &st, NULL) > 0 && (f = dk_stanza_get(&st, name))) {
+		/* The value is a view into the index; the field record itself dies with the parser. */
+		out->p = f->value;
+		out->n = f->value_len;
+		r = 0;
+	}
 	dk_deb822_release(&p);
-	if (!f)
-		return DK_NOTFOUND;
-	out->p = f->value;
-	out->n = f->value_len;
-	return 0;
+	return r;
 }
