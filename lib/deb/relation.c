@@ -314,6 +314,30 @@ static int parse_version(struct parser *ps, struct dk_dep_atom *atom)
 	return 0;
 }
 
+/*
+ * The next item of a [arch ...] or <profile ...> list opened at open: an
+ * optional '!' and a word. Returns 1 at the closing bracket, 0 with the item,
+ * or an error for an unclosed list or a missing name.
+ */
+static int list_item(struct parser *ps, const char *open, char close, const char *what, bool *neg,
+		     struct dk_slice *w)
+{
+	if (ps->p >= ps->end)
+		return fail_end(ps, open, *open);
+	if (*ps->p == close)
+		return 1;
+	*neg = *ps->p == '!';
+	if (*neg)
+		ps->p++;
+	*w = scan_word(ps);
+	if (w->n == 0) {
+		if (ps->p >= ps->end)
+			return fail_end(ps, open, *open);
+		return fail_char(ps, ps->p, what);
+	}
+	return 0;
+}
+
 static int parse_archlist(struct parser *ps, struct dk_dep_atom *atom)
 {
 	const char *open = ps->p;
@@ -328,24 +352,15 @@ static int parse_archlist(struct parser *ps, struct dk_dep_atom *atom)
 	for (;;) {
 		const char *tok;
 		bool neg = false;
-		struct dk_slice w;
+		struct dk_slice w = { 0 };
 
 		skip_blanks(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps, open, '[');
-		if (*ps->p == ']')
-			break;
 		tok = ps->p;
-		if (*ps->p == '!') {
-			neg = true;
-			ps->p++;
-		}
-		w = scan_word(ps);
-		if (w.n == 0) {
-			if (ps->p >= ps->end)
-				return fail_end(ps, open, '[');
-			return fail_char(ps, ps->p, "expected an architecture name, found");
-		}
+		rc = list_item(ps, open, ']', "expected an architecture name, found", &neg, &w);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
+			break;
 		rc = check_arch_name(ps, w);
 		if (rc)
 			return rc;
@@ -380,23 +395,14 @@ static int parse_profile_list(struct parser *ps, struct dk_dep_atom *atom)
 	}
 	for (;;) {
 		bool neg = false;
-		struct dk_slice w;
+		struct dk_slice w = { 0 };
 
 		skip_blanks(ps);
-		if (ps->p >= ps->end)
-			return fail_end(ps, open, '<');
-		if (*ps->p == '>')
+		rc = list_item(ps, open, '>', "expected a build profile name, found", &neg, &w);
+		if (rc < 0)
+			return rc;
+		if (rc > 0)
 			break;
-		if (*ps->p == '!') {
-			neg = true;
-			ps->p++;
-		}
-		w = scan_word(ps);
-		if (w.n == 0) {
-			if (ps->p >= ps->end)
-				return fail_end(ps, open, '<');
-			return fail_char(ps, ps->p, "expected a build profile name, found");
-		}
 		rc = check_profile_name(ps, w);
 		if (rc)
 			return rc;
