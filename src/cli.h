@@ -61,14 +61,18 @@ const char *cli_data_path(const char *rel, char *buf, size_t n);
 int cli_json_out(json_t *v);
 
 /* The group handlers, one per cmd-<group>.c. */
+int cmd_build(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_cve(struct cli *cli, int argc, char **argv);
 int cmd_diff(struct cli *cli, int argc, char **argv);
 int cmd_ebg(struct cli *cli, int argc, char **argv);
 int cmd_gate(struct cli *cli, int argc, char **argv);
+int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_kconfig(struct cli *cli, int argc, char **argv);
 int cmd_lava(struct cli *cli, int argc, char **argv);
+int cmd_mirror(struct cli *cli, int argc, char **argv);
 int cmd_pkglist(struct cli *cli, int argc, char **argv);
 int cmd_publish(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);

@@ -324,7 +324,7 @@ static int print_json(const struct check_opts *o, const struct dk_kconfig_rules 
 	return cli_json_out(root);
 }
 
-static int cmd_check(struct cli *cli, int argc, char **argv)
+static int kconfig_check(struct cli *cli, int argc, char **argv)
 {
 	struct check_opts o = { 0 };
 	struct dk_kconfig kc = DK_KCONFIG_INIT;
@@ -392,7 +392,7 @@ out:
 }
 
 static const struct cli_command kconfig_commands[] = {
-	{ "check", cmd_check, 0, "CONFIG [--arch A] [--kernel-version V] [--json|--fragment]",
+	{ "check", kconfig_check, 0, "CONFIG [--arch A] [--kernel-version V] [--json|--fragment]",
 	  "check a kernel config against the hardening rules" },
 	{ NULL, NULL, 0, NULL, NULL },
 };

@@ -1,0 +1,101 @@
+/* image.h - root file system images built from a snapshot: unpack, install, normalise, pack */
+#ifndef DEBKEEP_IMAGE_H
+#define DEBKEEP_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "repo.h"
+
+/* One package of the image, as the snapshot holds it. */
+struct dk_image_pkg {
+	const char *name, *version, *arch, *source, *source_version;
+	const char *deb;     /* the .deb: the object's path under ROOT/objects */
+	const char *sha256;  /* of the .deb */
+	const char *control; /* the control stanza (no trailing newline) */
+	bool essential;      /* Essential: yes */
+	bool required;       /* Priority: required */
+};
+
+enum dk_image_mode {
+	DK_IMAGE_EXTRACT, /* unpack only; dpkg status says "install ok unpacked"; no root needed */
+	DK_IMAGE_ROOT,    /* install with the image's own dpkg in a chroot (needs root) */
+};
+
+enum dk_image_compress { DK_IMAGE_PLAIN, DK_IMAGE_ZSTD, DK_IMAGE_XZ };
+
+/* A line for the build log (what was removed or rewritten, each step); may be NULL. */
+typedef void (*dk_image_log_fn)(void *ctx, const char *line);
+
+enum dk_unpack_flags {
+	DK_UNPACK_NO_DEVICES = 1 << 0, /* refuse device nodes and fifos (extract mode) */
+	DK_UNPACK_DPKG_INFO = 1 << 1,  /* also write var/lib/dpkg/info/PKG.{list,md5sums,conffiles,...} */
+};
+
+/*
+ * Unpack the data.tar of one .deb into the directory root, which must exist:
+ * every path is resolved inside root (openat with RESOLVE_BENEATH semantics:
+ * no "..", no absolute names, no symlink followed out of root, hard links
+ * only to entries inside), owners and modes kept when running as root.
+ * An entry that would escape is DK_EINPUT naming the package and member;
+ * what was unpacked before stays (the caller removes the staging root).
+ */
+int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, struct dk_err *err);
+
+/*
+ * Root mode: install pkgs (already in dependency closure) into root as
+ * debootstrap and mmdebstrap do: unpack the Essential set and its
+ * Pre-Depends, then in a chroot with /proc and a minimal /dev mounted (and
+ * unmounted on every path out), a policy-rc.d that forbids starting
+ * services and fixed resolv.conf and hostname: dpkg --install the Essential
+ * set, then the rest, then dpkg --configure -a. A failing maintainer script
+ * is DK_EINPUT naming the package.
+ */
+int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n, dk_image_log_fn log, void *ctx,
+		     struct dk_err *err);
+
+/*
+ * Remove or rewrite what differs between builds of the same set: /var/log
+ * contents, apt and dpkg logs and caches, /var/cache/debconf/ *-old,
+ * ldconfig's aux-cache, /etc/machine-id (emptied), ssh host keys, and clamp
+ * every mtime after epoch to epoch. Each removal or rewrite is logged.
+ */
+int dk_image_normalise(const char *root, int64_t epoch, dk_image_log_fn log, void *ctx, struct dk_err *err);
+
+/*
+ * Pack root into out as a reproducible pax tar: sorted paths, mtimes clamped
+ * to epoch, numeric owners, no atime/ctime, deterministic compression.
+ * Written to a temporary name and renamed, so out is complete or absent.
+ */
+int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, struct dk_err *err);
+
+struct dk_image_opts {
+	const char *snapshot, *list, *arch, *output;
+	enum dk_image_mode mode;
+	int64_t epoch; /* -1: the snapshot's date */
+	const char *tmpdir; /* where the staging root goes; NULL: ROOT/tmp */
+	dk_image_log_fn log;
+	void *log_ctx;
+};
+
+struct dk_image_result {
+	size_t packages;
+	uint64_t bytes;      /* of the image */
+	char sha256[65];     /* of the image */
+	char *manifest, *cdx, *spdx; /* the paths written beside it */
+};
+
+void dk_image_result_release(struct dk_image_result *res);
+
+/*
+ * The whole build: resolve the list inside the snapshot, take every .deb from
+ * the object store, unpack or install, normalise, pack, then OUTPUT.manifest,
+ * OUTPUT.cdx.json and OUTPUT.spdx.json. On error nothing is left under the
+ * output names and the staging root is removed.
+ */
+int dk_image_build(struct dk_repo *r, const struct dk_image_opts *o, struct dk_image_result *res,
+		   struct dk_err *err);
+
+#endif

@@ -1,0 +1,49 @@
+/* sbom.h - software bills of materials (CycloneDX 1.5, SPDX 2.3) and machine-readable debian/copyright */
+#ifndef DEBKEEP_SBOM_H
+#define DEBKEEP_SBOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct dk_sbom_pkg {
+	const char *name, *version, *arch, *source, *source_version;
+	const char *sha256;     /* of the .deb */
+	const char *license;    /* SPDX license expression, NULL when unknown (NOASSERTION) */
+	const char *maintainer; /* may be NULL */
+	const char *homepage;   /* may be NULL */
+	const char *summary;    /* first line of Description, may be NULL */
+};
+
+struct dk_sbom_doc {
+	const char *name;     /* the image's name, e.g. the output file's base name */
+	const char *distro;   /* "debian" (the purl namespace) */
+	const char *codename; /* e.g. "bookworm", may be NULL */
+	const char *image_sha256; /* may be NULL */
+	int64_t created;      /* seconds since the epoch: the build's epoch, so output is reproducible */
+	const struct dk_sbom_pkg *pkgs;
+	size_t n;
+};
+
+/*
+ * The SBOMs as JSON, deterministic: packages by name and arch, serial
+ * number and document namespace derived from the content (no random UUID,
+ * no wall clock). Each package: version, purl pkg:deb/DISTRO/NAME@VERSION?arch=A
+ * (with &distro=CODENAME when known), SHA-256 of its .deb, its source
+ * package, license.
+ */
+int dk_sbom_cyclonedx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err *err);
+int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err *err);
+
+/*
+ * The license of a machine-readable debian/copyright (DEP-5) as one SPDX
+ * expression: the licenses of every Files paragraph, Debian's short names
+ * mapped to SPDX identifiers (GPL-2+ is GPL-2.0-or-later), joined with AND.
+ * DK_NOTFOUND when the file is not machine-readable; DK_EINPUT, naming the
+ * line, when it claims to be and is malformed.
+ */
+int dk_copyright_license(const char *text, size_t len, const char *name, char **expr, struct dk_err *err);
+
+#endif

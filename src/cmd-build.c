@@ -1,0 +1,14 @@
+/* cmd-build.c - debkeep build: a reproducible root file system image from a snapshot (stub) */
+#include <debkeep/err.h>
+
+#include "cli.h"
+
+int cmd_build(struct cli *cli, int argc, char **argv)
+{
+	struct dk_err err = DK_ERR_INIT;
+
+	(void)cli;
+	(void)argc;
+	dk_err_set(&err, DK_EINTERNAL, "%s: not built yet", argv[0]);
+	return cli_fail(&err);
+}
