@@ -8,11 +8,12 @@
 
 #include "cli.h"
 
-enum { OPT_LOCK_TIMEOUT = 256, OPT_FROM_LOCAL, OPT_DESCRIPTION, OPT_JSON };
+enum { OPT_LOCK_TIMEOUT = 256, OPT_FROM_LOCAL, OPT_FROM_MIRROR, OPT_DESCRIPTION, OPT_JSON };
 
 struct snap_opts {
 	double timeout;
 	bool from_local;
+	const char *from_mirror;
 	const char *description;
 };
 
@@ -24,6 +25,7 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, stru
 {
 	static const struct option opts[] = {
 		{ "from-local", no_argument, NULL, OPT_FROM_LOCAL },
+		{ "from-mirror", required_argument, NULL, OPT_FROM_MIRROR },
 		{ "description", required_argument, NULL, OPT_DESCRIPTION },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -39,6 +41,9 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, stru
 		switch (c) {
 		case OPT_FROM_LOCAL:
 			o->from_local = true;
+			break;
+		case OPT_FROM_MIRROR:
+			o->from_mirror = optarg;
 			break;
 		case OPT_DESCRIPTION:
 			o->description = optarg;
@@ -77,9 +82,11 @@ static int open_repo(struct cli *cli, struct dk_repo *r, bool write, const struc
 }
 
 static const char create_usage[] =
-	"usage: debkeep snapshot create NAME --from-local [COLLECTION] [--description TEXT] [--json]\n\n"
-	"Record the current members of a local collection (default 'local') as the snapshot NAME.\n"
-	"Only metadata is written; a snapshot never changes once made.\n";
+	"usage: debkeep snapshot create NAME --from-local [COLLECTION] | --from-mirror MIRROR\n"
+	"                                [--description TEXT] [--json]\n\n"
+	"Record the current members of a local collection (default 'local'), or what the last\n"
+	"'mirror update' of MIRROR verified, as the snapshot NAME. Only metadata is written; a\n"
+	"snapshot never changes once made.\n";
 
 static int snap_create(struct cli *cli, int argc, char **argv)
 {
@@ -87,6 +94,7 @@ static int snap_create(struct cli *cli, int argc, char **argv)
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_snapshot_info info;
 	const char *collection = "local";
+	char mirror[300];
 	struct dk_repo r;
 	int ret = parse(cli, argc, argv, create_usage, &o);
 
@@ -96,10 +104,18 @@ static int snap_create(struct cli *cli, int argc, char **argv)
 		fputs(create_usage, stderr);
 		return EXIT_INPUT;
 	}
-	if (!o.from_local)
-		return cli_usage(cli, "snapshot create: say where from: --from-local [COLLECTION]");
+	if (o.from_local == !!o.from_mirror)
+		return cli_usage(cli, "snapshot create: say where from: --from-local [COLLECTION] or --from-mirror MIRROR");
+	if (o.from_mirror && argc - optind == 2)
+		return cli_usage(cli, "snapshot create: --from-mirror takes no COLLECTION");
 	if (argc - optind == 2)
 		collection = argv[optind + 1];
+	if (o.from_mirror) {
+		/* A mirror keeps what its last update verified as the collection "mirror/NAME" (lib/repo/mirror.c). */
+		if ((size_t)snprintf(mirror, sizeof(mirror), "mirror/%s", o.from_mirror) >= sizeof(mirror))
+			return cli_usage(cli, "--from-mirror: name too long");
+		collection = mirror;
+	}
 	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
 		return ret;
 	if (dk_snapshot_create_local(&r, argv[optind], collection, o.description, &err) < 0 ||
@@ -354,7 +370,7 @@ static int snap_drop(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_command snapshot_commands[] = {
-	{ "create", snap_create, CLI_NEEDS_REPO, "NAME --from-local [COLLECTION]", "record a collection's packages" },
+	{ "create", snap_create, CLI_NEEDS_REPO, "NAME --from-local [COLL] | --from-mirror M", "record a collection's or mirror's packages" },
 	{ "list", snap_list, CLI_NEEDS_REPO, NULL, "the snapshots" },
 	{ "show", snap_show, CLI_NEEDS_REPO, "NAME", "a snapshot's packages" },
 	{ "diff", snap_diff, CLI_NEEDS_REPO, "A B", "added, removed, upgraded packages, by source" },

@@ -135,7 +135,10 @@ struct dk_snapshot_info {
 
 void dk_snapshot_info_release(struct dk_snapshot_info *s);
 
-/* A snapshot of a local collection's current members; DK_EINPUT when name exists or collection does not. */
+/*
+ * A snapshot of a collection's current members: a local one, or "mirror/NAME", what the last
+ * update of mirror NAME verified (origin "mirror:NAME"). DK_EINPUT when name exists or collection does not.
+ */
 int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *collection, const char *description,
 			     struct dk_err *err);
 /* Calls fn for each snapshot, by name. */

@@ -145,6 +145,10 @@ int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *co
 		coll = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	s = NULL;
+	if (!coll && !strncmp(collection, "mirror/", 7)) {
+		ret = dk_err_set(err, DK_EINPUT, "mirror '%s': unknown mirror, or never updated", collection + 7);
+		goto out;
+	}
 	if (!coll) {
 		ret = dk_err_set(err, DK_EINPUT, "collection '%s': unknown collection (import into it first)",
 				 collection);
@@ -152,7 +156,10 @@ int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *co
 	}
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(origin, sizeof(origin), "local:%s", collection);
+	if (!strncmp(collection, "mirror/", 7))
+		snprintf(origin, sizeof(origin), "mirror:%s", collection + 7);
+	else
+		snprintf(origin, sizeof(origin), "local:%s", collection);
 	if ((ret = prepare(r, "INSERT INTO snapshots (name, created, origin, description) VALUES (?1, ?2, ?3, ?4)"
 			   " ON CONFLICT (name) DO NOTHING",
 			   &s, err)) < 0)
