@@ -6,7 +6,8 @@
 # FUZZ_SECONDS (default 30) is each target's budget; BUILD_FUZZ (default build-fuzz) the build
 # directory. The whole library is built with ASan+UBSan and, for coverage feedback, libFuzzer's
 # instrumentation. Each target runs on a temporary copy of fuzz/corpus/NAME/, so the checked-in corpus
-# only changes when someone copies new inputs in by hand; a crashing input is kept in
+# only changes when someone copies new inputs in by hand; fuzz-NAME.options beside a target adds
+# libFuzzer flags for it (one per line, each with its reason); a crashing input is kept in
 # BUILD_FUZZ/artifacts/NAME/ and its path printed. A target is ok when libFuzzer found no crash, leak,
 # timeout or sanitizer report in its budget. Warnings do not stop this build (-Dwerror=false): the gcc
 # builds enforce them, and a clang-only warning should not hide what fuzzing finds; they are counted
@@ -86,8 +87,20 @@ for n in "${names[@]}"; do
 	[ -d "fuzz/corpus/$n" ] && cp -R "fuzz/corpus/$n/." "$corpus/"
 	seeds=$(find "$corpus" -type f | wc -l)
 	out=$tmp/$n.log
-	"$exe" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-		-print_final_stats=1 -artifact_prefix="$art/" "$corpus" >"$out" 2>&1 </dev/null
+	# A target's own settings, one per line ('#' starts a comment), each with its reason beside it:
+	# a libFuzzer flag (-name=value), or ASAN_OPTIONS=... added to the sanitizer's options.
+	extra=()
+	asan=$ASAN_OPTIONS
+	if [ -f "${dirs[$n]:-fuzz}/fuzz-$n.options" ]; then
+		while read -r opt; do
+			case $opt in
+			ASAN_OPTIONS=*) asan=$asan:${opt#ASAN_OPTIONS=} ;;
+			?*) extra+=("$opt") ;;
+			esac
+		done < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "${dirs[$n]:-fuzz}/fuzz-$n.options")
+	fi
+	ASAN_OPTIONS=$asan "$exe" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+		"${extra[@]}" -print_final_stats=1 -artifact_prefix="$art/" "$corpus" >"$out" 2>&1 </dev/null
 	rc=$?
 	runs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$out")
 	grown=$(find "$corpus" -type f | wc -l)

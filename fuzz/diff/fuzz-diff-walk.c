@@ -1,5 +1,4 @@
 /* fuzz-diff-walk.c - libFuzzer target for the diff walker: the input against a copy with its last byte changed */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
