@@ -27,7 +27,11 @@ DEPS := build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
 	libgpgme-dev libmicrohttpd-dev libdpkg-dev apt dpkg-dev \
 	xz-utils zstd bzip2 lz4 gzip ca-certificates debian-archive-keyring jq python3 time \
 	zlib1g-dev openssl cpio swupdate efibootguard lava-common python3-voluptuous python3-jinja2 debsecan \
-	libext2fs-dev e2fsprogs fdisk mmdebstrap chromium gnupg curl apt-utils
+	libext2fs-dev e2fsprogs fdisk mmdebstrap chromium gnupg curl apt-utils \
+	debootstrap aptly reprepro
+# The SBOM validators are npm packages: Debian's nodejs and npm, unless a node with npm is there already
+# (another nodejs build conflicts with Debian's npm package).
+NODE_DEPS := nodejs npm
 
 # Sanitizer reports end the program with a failure instead of scrolling past.
 SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1 \
@@ -43,6 +47,7 @@ deps:
 	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEPS) 2>/dev/null | \
 		awk '$$1 == "ii" { ok[$$2] = 1 } END { n = split("$(DEPS)", d, " "); \
 			for (i = 1; i <= n; i++) if (!(d[i] in ok)) printf "%s ", d[i] }'); \
+	command -v npm >/dev/null || missing="$$missing $(NODE_DEPS)"; \
 	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEPS)) packages installed"; exit 0; fi; \
 	echo "deps: installing $$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
