@@ -37,4 +37,16 @@ struct dk_input {
 int dk_input_open(struct dk_input *in, const char *path, size_t max, struct dk_err *err);
 void dk_input_release(struct dk_input *in);
 
+struct archive;
+
+/*
+ * Enable on a libarchive reader the compressions Debian's archives and
+ * images use (gzip, xz, lzma, zstd, bzip2, lz4) and no other: not the
+ * filters that run an external program (lrzip, lzop, grzip) or unwrap
+ * uuencode and rpm, which archive_read_support_filter_all adds. Untrusted
+ * input never starts a program, and the parsers that read it are the few
+ * that are fuzzed here.
+ */
+void dk_archive_filters(struct archive *a);
+
 #endif

@@ -13,6 +13,16 @@
 
 #include "banned.h"
 
+void dk_archive_filters(struct archive *a)
+{
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_lz4(a);
+}
+
 /* Magic numbers of the compressors Debian uses for indices and packages. */
 static bool is_compressed(const unsigned char *p, size_t n)
 {
@@ -101,7 +111,7 @@ int dk_decompress_mem(const void *p, size_t n, const char *name, struct dk_buf *
 	a = archive_read_new();
 	if (!a)
 		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", name);
-	archive_read_support_filter_all(a);
+	dk_archive_filters(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
 		r = archive_fail(a, name, err);

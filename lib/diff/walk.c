@@ -15,6 +15,7 @@
 
 #include <debkeep/buf.h>
 #include <debkeep/hash.h>
+#include <debkeep/input.h>
 #include <debkeep/map.h>
 
 #include "walk.h"
@@ -563,7 +564,7 @@ static int open_archive(struct dkd_side *s, struct dk_diff_member *m, struct dkd
 
 	if (!a)
 		return oom(s);
-	archive_read_support_filter_all(a);
+	dk_archive_filters(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_ar(a);
 	archive_read_support_format_cpio(a);
@@ -1015,7 +1016,7 @@ int dkd_input_kind(const char *path, const char **kind, struct dk_err *err)
 			a = archive_read_new();
 			if (!a)
 				break;
-			archive_read_support_filter_all(a);
+			dk_archive_filters(a);
 			archive_read_support_format_tar(a);
 			archive_read_support_format_cpio(a);
 			archive_read_support_format_ar(a);
