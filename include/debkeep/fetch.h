@@ -24,7 +24,7 @@ struct dk_fetch_item {
 	bool optional;       /* a 404 is not an error: status 404 is left in the item */
 
 	/* Filled by dk_fetch_run. */
-	long status;      /* last HTTP status, 0 for none (file:// gives 0 on success) */
+	long status;      /* last HTTP status, 0 for none (file:// gives 0 on success, 404 for a missing file) */
 	bool fetched;     /* true when dest now holds the verified file (or body the data) */
 	bool reused;      /* dest was already there and verified: nothing fetched */
 	char *body;       /* in-memory results (dest == NULL); free() it */
