@@ -27,21 +27,23 @@ static const char update_usage[] =
 	"  --json     print the summary as JSON\n";
 
 static const char scan_usage[] =
-	"usage: debkeep cve scan TARGET --release R [--format table|json|csv|openvex] [--all]\n"
-	"                        [--only-fixable] [--available INDEX] [--tracker P] [-o FILE]\n\n"
+	"usage: debkeep cve scan TARGET|--snapshot NAME --release R [--format table|json|csv|openvex]\n"
+	"                        [--all] [--only-fixable] [--available INDEX] [--tracker P] [-o FILE]\n\n"
 	"Report what the loaded tracker data says of every source package in TARGET for release R:\n"
 	"per (CVE, source) the status (vulnerable, no-dsa, postponed, ignored, end-of-life,\n"
 	"undetermined; with --all also fixed and not-affected), urgency, fixed version, advisories\n"
 	"and whether the release's archive has the fix. RESERVED CVEs that name a source of the\n"
-	"target are listed separately. TARGET is a dpkg status file, a manifest (docs/security.md)\n"
-	"or an image tar (its var/lib/dpkg/status).\n\n"
+	"target (in a package line, or only in a NOTE) are listed separately. TARGET is a dpkg status\n"
+	"file, a manifest (docs/security.md), an image tar (its var/lib/dpkg/status) or snapshot:NAME,\n"
+	"a snapshot of the data root.\n\n"
 	"  --release R     the Debian release the target is built from (bookworm...)\n"
+	"  --snapshot NAME the snapshot NAME of the data root as the target (same as snapshot:NAME)\n"
 	"  --format F      table (default), json, csv or openvex (OpenVEX 0.2.0; includes fixed and\n"
 	"                  not-affected statements unless --only-fixable)\n"
 	"  --all           also list fixed and not-affected entries\n"
 	"  --only-fixable  only what an upgrade from the release's archive (or --available) would fix\n"
-	"  --available F   a Packages or Sources index (any compression), e.g. a snapshot's: say\n"
-	"                  which fixes it already holds\n"
+	"  --available F   a Packages or Sources index (any compression) or snapshot:NAME: say which\n"
+	"                  fixes it already holds\n"
 	"  -o FILE         write the output to FILE (atomically) instead of standard output\n"
 	"  --tracker P     read the tracker's files (a checkout, a list or the JSON export) instead of\n"
 	"                  the data loaded into the data root; only the target's sources are kept\n"
@@ -49,10 +51,11 @@ static const char scan_usage[] =
 	"Exit status: 0 nothing listed is open, 1 something is, 2 error.\n";
 
 static const char diff_usage[] =
-	"usage: debkeep cve diff OLD NEW --release R [--tracker P] [--json]\n\n"
-	"Compare two targets (dpkg status files, manifests or image tars): the open CVEs that NEW\n"
-	"fixes (open in OLD, not in NEW) and those it introduces (open in NEW, not in OLD).\n\n"
-	"Exit status: 0 no difference, 1 differences, 2 error.\n";
+	"usage: debkeep cve diff OLD NEW | --snapshot OLD --snapshot NEW --release R [--tracker P] [--json]\n\n"
+	"Compare two targets (dpkg status files, manifests, image tars or snapshot:NAME), grouped by\n"
+	"source package: the open CVEs that NEW fixes (open in OLD, not in NEW), those it introduces\n"
+	"(open in NEW, not in OLD) and those still open in both.\n\n"
+	"Exit status: 0 nothing fixed or introduced, 1 something is, 2 error.\n";
 
 static const char info_usage[] = "usage: debkeep cve info [--json]\n\n"
 				 "Show what the last 'cve update' loaded: its source, the data's date, counts.\n";
@@ -187,9 +190,18 @@ struct scan_opts {
 	const char *tracker;   /* --tracker: read the data from files instead of the data root */
 	const char *available; /* --available: the index (archive, snapshot) upgrades come from */
 	const char *output;
+	char *snapshots[2]; /* --snapshot NAME, as "snapshot:NAME" */
+	int nsnapshots;
 	enum scan_format format;
 	bool all, only_fixable;
 };
+
+static void scan_opts_release(struct scan_opts *o)
+{
+	for (int i = 0; i < o->nsnapshots; i++)
+		free(o->snapshots[i]);
+	o->nsnapshots = 0;
+}
 
 /* An upgrade would fix it: from the release's archive, or from the --available index when given. */
 static bool upgrade_fixes(const struct scan_opts *o, const struct dk_sec_finding *f)
@@ -316,9 +328,18 @@ static void render_table(const struct scan_opts *o, const struct dk_sec_report *
 	if (rep->nreserved) {
 		dk_buf_adds(b, rows ? "\nRESERVED CVEs naming sources of the target:\n"
 				    : "RESERVED CVEs naming sources of the target:\n");
-		for (size_t i = 0; i < rep->nreserved; i++)
-			dk_buf_addf(b, "%s  %s %s\n", rep->reserved[i].cve, rep->reserved[i].source,
-				    rep->reserved[i].installed);
+		for (size_t i = 0; i < rep->nreserved; i++) {
+			const struct dk_sec_finding *f = &rep->reserved[i];
+
+			dk_buf_addf(b, "%s  %s %s  ", f->cve, f->source, f->installed);
+			if (f->named_in_note)
+				dk_buf_addf(b, "named in a NOTE: %.*s\n", (int)strcspn(f->note, "\n"), f->note);
+			else if (f->fixed)
+				dk_buf_addf(b, "%s  %s  %s (%s)\n", dk_sec_status_name(f->status), f->urgency, f->fixed,
+					    f->fix_in_archive ? "yes" : "unstable");
+			else
+				dk_buf_addf(b, "%s  %s\n", dk_sec_status_name(f->status), f->urgency);
+		}
 	}
 	dk_buf_addf(b, "%s%zu listed for %s (%zu sources; tracker data of %s):", rows || rep->nreserved ? "\n" : "",
 		    rows, rep->release, rep->sources, m->data_date);
@@ -348,9 +369,7 @@ static json_t *report_json(const struct scan_opts *o, const struct dk_sec_report
 				    json_integer((json_int_t)counts[s]));
 	json_object_set_new(summary, "fixable", json_integer((json_int_t)fixable));
 	for (size_t i = 0; i < rep->nreserved; i++)
-		json_array_append_new(reserved,
-				      json_pack("{s:s, s:s, s:s}", "cve", rep->reserved[i].cve, "source",
-						rep->reserved[i].source, "version", rep->reserved[i].installed));
+		json_array_append_new(reserved, dk_sec_reserved_json(&rep->reserved[i]));
 	return json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:I, s:I}, s:o, s:o, s:o}", "release",
 			 rep->release, "tracker", "date", m->data_date, "source", m->source, "loaded_at", m->loaded_at,
 			 "target", "path", path, "kind", dk_sec_target_kind_name(tg->kind), "sha256", tg->sha256,
@@ -419,9 +438,10 @@ static int parse_scan_opts(struct cli *cli, int argc, char **argv, struct scan_o
 		{ "output", required_argument, NULL, 'o' },  { "all", no_argument, NULL, 'a' },
 		{ "only-fixable", no_argument, NULL, 'F' },  { "json", no_argument, NULL, 'j' },
 		{ "tracker", required_argument, NULL, 't' }, { "available", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+		{ "snapshot", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, npos;
 
 	o->format = cli->json ? FMT_JSON : FMT_TABLE;
 	optind = 0;
@@ -451,6 +471,16 @@ static int parse_scan_opts(struct cli *cli, int argc, char **argv, struct scan_o
 		case 'A':
 			o->available = optarg;
 			break;
+		case 'S': {
+			size_t n = strlen(DK_SEC_SNAPSHOT_PREFIX) + strlen(optarg) + 1;
+
+			if (o->nsnapshots == nargs)
+				return cli_usage(cli, "too many --snapshot options (%d at most)", nargs);
+			if (!(o->snapshots[o->nsnapshots] = malloc(n)))
+				return cli_usage(cli, "out of memory");
+			snprintf(o->snapshots[o->nsnapshots++], n, "%s%s", DK_SEC_SNAPSHOT_PREFIX, optarg);
+			break;
+		}
 		case 'a':
 			o->all = true;
 			break;
@@ -468,10 +498,15 @@ static int parse_scan_opts(struct cli *cli, int argc, char **argv, struct scan_o
 			return cli_usage(cli, "bad option");
 		}
 	}
-	if (argc - optind != nargs)
+	npos = argc - optind;
+	/* getopt reorders: which of a file and a --snapshot is the old one would be a guess. */
+	if (o->nsnapshots && npos)
+		return cli_usage(cli, "give the targets as arguments or as --snapshot options, not both (snapshot:NAME "
+				      "names a snapshot among arguments)");
+	if (npos + o->nsnapshots != nargs)
 		return cli_usage(cli, nargs == 1 ? "expected one TARGET" : "expected OLD and NEW");
 	for (int i = 0; i < nargs; i++)
-		args[i] = argv[optind + i];
+		args[i] = o->nsnapshots ? o->snapshots[i] : argv[optind + i];
 	if (!o->release)
 		return cli_usage(cli, "--release is required (the Debian release of the target, e.g. bookworm)");
 	return 0;
@@ -486,23 +521,24 @@ static int emit(const char *output, struct dk_buf *b, struct dk_err *err)
 	return fwrite(b->data, 1, b->len, stdout) == b->len ? EXIT_OK : EXIT_INTERNAL;
 }
 
-static int scan_target(struct dk_db *db, const char *path, const char *release, struct dk_sec_target *tg,
-		       struct dk_sec_report *rep, struct dk_err *err)
+static int scan_target(struct cli *cli, struct dk_db *db, const char *path, const char *release,
+		       struct dk_sec_target *tg, struct dk_sec_report *rep, struct dk_err *err)
 {
 	int r;
 
-	if ((r = dk_sec_target_load(tg, path, err)) < 0)
+	if ((r = dk_sec_target_open(tg, path, cli->root, err)) < 0)
 		return r;
 	return dk_sec_scan(db, tg, release, rep, err);
 }
 
 /* --tracker: the tracker's files read for this scan only; the data's date is the newest advisory's. */
-static int scan_files(const char *tracker, const char *path, const char *release, struct dk_sec_target *tg,
-		      struct dk_sec_report *rep, struct dk_tracker *t, struct dk_sec_meta *m, struct dk_err *err)
+static int scan_files(struct cli *cli, const char *tracker, const char *path, const char *release,
+		      struct dk_sec_target *tg, struct dk_sec_report *rep, struct dk_tracker *t, struct dk_sec_meta *m,
+		      struct dk_err *err)
 {
 	int r;
 
-	if ((r = dk_sec_target_load(tg, path, err)) < 0 ||
+	if ((r = dk_sec_target_open(tg, path, cli->root, err)) < 0 ||
 	    (r = dk_sec_scan_files(tracker, tg, release, t, rep, err)) < 0)
 		return r;
 	m->source = strdup(tracker);
@@ -527,23 +563,26 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 	bool open = false;
 	int r, code;
 
-	if ((r = parse_scan_opts(cli, argc, argv, &o, scan_usage, 1, &path)) != 0)
+	if ((r = parse_scan_opts(cli, argc, argv, &o, scan_usage, 1, &path)) != 0) {
+		scan_opts_release(&o);
 		return r < 0 ? EXIT_OK : r;
+	}
 	if (o.tracker) {
-		if ((r = scan_files(o.tracker, path, o.release, &tg, &rep, &t, &m, &err)) < 0) {
+		if ((r = scan_files(cli, o.tracker, path, o.release, &tg, &rep, &t, &m, &err)) < 0) {
 			code = cli_fail(&err);
 			goto out;
 		}
 	} else if ((r = open_db(cli, &db, &m, &err)) < 0) {
+		scan_opts_release(&o);
 		return cli_fail(&err);
-	} else if ((r = scan_target(&db, path, o.release, &tg, &rep, &err)) < 0) {
+	} else if ((r = scan_target(cli, &db, path, o.release, &tg, &rep, &err)) < 0) {
 		code = cli_fail(&err);
 		goto out;
 	}
 	if (o.available) {
 		struct dk_sec_target avail = DK_SEC_TARGET_INIT;
 
-		if ((r = dk_sec_target_load(&avail, o.available, &err)) < 0) {
+		if ((r = dk_sec_target_open(&avail, o.available, cli->root, &err)) < 0) {
 			dk_sec_target_release(&avail);
 			code = cli_fail(&err);
 			goto out;
@@ -593,10 +632,21 @@ out:
 	dk_sec_meta_release(&m);
 	dk_db_close(&db);
 	dk_tracker_release(&t);
+	scan_opts_release(&o);
 	return code;
 }
 
 /* --- diff --- */
+
+enum change { CH_FIXED, CH_INTRODUCED, CH_UNCHANGED };
+
+static const char *const change_names[] = { "fixed", "introduced", "unchanged" };
+
+/* One (CVE, source) that is open on at least one side; a side without a finding for it has NULL. */
+struct change_row {
+	const struct dk_sec_finding *old, *new;
+	enum change kind;
+};
 
 static int key_cmp(const struct dk_sec_finding *a, const struct dk_sec_finding *b)
 {
@@ -605,31 +655,97 @@ static int key_cmp(const struct dk_sec_finding *a, const struct dk_sec_finding *
 	return r ? r : strcmp(a->source, b->source);
 }
 
-/* Open (CVE, source) pairs of a that b does not have open; findings are sorted by CVE then source. */
-static void only_in(const struct dk_sec_report *a, const struct dk_sec_report *b, json_t *arr, struct dk_buf *txt,
-		    const char *word, size_t *n)
+/*
+ * The finding that stands for the (CVE, source) run starting at *i (findings
+ * are sorted by CVE, source, version): an open one if any version is open.
+ * Advances *i past the run.
+ */
+static const struct dk_sec_finding *run_of(const struct dk_sec_report *rep, size_t *i)
 {
-	size_t j = 0;
+	const struct dk_sec_finding *first = &rep->findings[*i], *f = first;
 
-	for (size_t i = 0; i < a->nfindings; i++) {
-		const struct dk_sec_finding *f = &a->findings[i];
-		bool in_b = false;
+	for (; *i < rep->nfindings && key_cmp(&rep->findings[*i], first) == 0; ++*i)
+		if (!dk_sec_status_open(f->status) && dk_sec_status_open(rep->findings[*i].status))
+			f = &rep->findings[*i];
+	return f;
+}
 
-		if (!dk_sec_status_open(f->status))
-			continue;
-		while (j < b->nfindings && key_cmp(&b->findings[j], f) < 0)
-			j++;
-		for (size_t k = j; k < b->nfindings && key_cmp(&b->findings[k], f) == 0; k++)
-			in_b |= dk_sec_status_open(b->findings[k].status);
-		if (in_b)
-			continue;
-		if (i && key_cmp(&a->findings[i - 1], f) == 0 && dk_sec_status_open(a->findings[i - 1].status))
-			continue;
-		++*n;
-		json_array_append_new(arr, dk_sec_finding_json(f));
-		dk_buf_addf(txt, "%s %s  %s %s  %s  %s\n", word, f->cve, f->source, f->installed,
-			    dk_sec_status_name(f->status), f->urgency);
+static int change_cmp(const void *x, const void *y)
+{
+	const struct change_row *a = x, *b = y;
+	const struct dk_sec_finding *fa = a->new ? a->new : a->old, *fb = b->new ? b->new : b->old;
+	int r = strcmp(fa->source, fb->source);
+
+	if (!r)
+		r = (int)a->kind - (int)b->kind;
+	return r ? r : strcmp(fa->cve, fb->cve);
+}
+
+/* Both reports merged on (CVE, source): what NEW fixed, introduced, and left open, sorted by source. */
+static struct change_row *diff_reports(const struct dk_sec_report *a, const struct dk_sec_report *b, size_t *n)
+{
+	struct change_row *rows = malloc((a->nfindings + b->nfindings + 1) * sizeof(*rows));
+	size_t i = 0, j = 0;
+
+	*n = 0;
+	if (!rows)
+		return NULL;
+	while (i < a->nfindings || j < b->nfindings) {
+		int c = i == a->nfindings ? 1 : j == b->nfindings ? -1 : key_cmp(&a->findings[i], &b->findings[j]);
+		const struct dk_sec_finding *fa = c <= 0 ? run_of(a, &i) : NULL, *fb = c >= 0 ? run_of(b, &j) : NULL;
+		bool oa = fa && dk_sec_status_open(fa->status), ob = fb && dk_sec_status_open(fb->status);
+
+		if (oa || ob)
+			rows[(*n)++] = (struct change_row){ fa, fb,
+							    oa && ob ? CH_UNCHANGED : oa ? CH_FIXED : CH_INTRODUCED };
 	}
+	if (*n)
+		qsort(rows, *n, sizeof(*rows), change_cmp);
+	return rows;
+}
+
+/* The versions of source in a target (sorted by source, version), space-separated; "" when it has none. */
+static void versions_of(const struct dk_sec_target *tg, const char *source, struct dk_buf *b)
+{
+	size_t lo = 0, hi = tg->npkgs;
+	const char *last = NULL;
+
+	dk_buf_reset(b);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(tg->pkgs[mid].source, source) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < tg->npkgs && strcmp(tg->pkgs[lo].source, source) == 0; lo++) {
+		if (last && strcmp(last, tg->pkgs[lo].source_version) == 0)
+			continue;
+		if (b->len)
+			dk_buf_addc(b, ' ');
+		dk_buf_adds(b, last = tg->pkgs[lo].source_version);
+	}
+}
+
+/* What one side says: its status, or why there is none. */
+static const char *side_status(const struct dk_sec_finding *f, const char *versions)
+{
+	return f ? dk_sec_status_name(f->status) : *versions ? "not listed" : "source absent";
+}
+
+static json_t *words_json(const char *s)
+{
+	json_t *a = json_array();
+
+	while (a && *s) {
+		const char *e = strchr(s, ' ');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		json_array_append_new(a, json_stringn(s, n));
+		s += n + (e != NULL);
+	}
+	return a;
 }
 
 static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
@@ -640,50 +756,99 @@ static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_sec_target ta = DK_SEC_TARGET_INIT, tb = DK_SEC_TARGET_INIT;
 	struct dk_sec_report ra = DK_SEC_REPORT_INIT, rb = DK_SEC_REPORT_INIT;
-	struct dk_buf txt = DK_BUF_INIT;
+	struct dk_buf txt = DK_BUF_INIT, va = DK_BUF_INIT, vb = DK_BUF_INIT;
 	struct dk_tracker tra = DK_TRACKER_INIT, trb = DK_TRACKER_INIT;
-	json_t *fixed = json_array(), *introduced = json_array();
-	size_t nfixed = 0, nintro = 0;
+	json_t *lists[3] = { json_array(), json_array(), json_array() }, *sources = json_array(), *src = NULL;
+	struct change_row *rows = NULL;
+	size_t nrows = 0, counts[3] = { 0 };
 	char *paths[2];
 	int r, code;
 
 	if ((r = parse_scan_opts(cli, argc, argv, &o, diff_usage, 2, paths)) != 0) {
-		json_decref(fixed);
-		json_decref(introduced);
-		return r < 0 ? EXIT_OK : r;
+		code = r < 0 ? EXIT_OK : r;
+		goto out;
 	}
 	if (o.tracker) {
 		struct dk_sec_meta mb = DK_SEC_META_INIT;
 
-		r = scan_files(o.tracker, paths[0], o.release, &ta, &ra, &tra, &m, &err);
+		r = scan_files(cli, o.tracker, paths[0], o.release, &ta, &ra, &tra, &m, &err);
 		if (r == 0)
-			r = scan_files(o.tracker, paths[1], o.release, &tb, &rb, &trb, &mb, &err);
+			r = scan_files(cli, o.tracker, paths[1], o.release, &tb, &rb, &trb, &mb, &err);
 		dk_sec_meta_release(&mb);
 	} else if ((r = open_db(cli, &db, &m, &err)) == 0) {
-		if ((r = scan_target(&db, paths[0], o.release, &ta, &ra, &err)) == 0)
-			r = scan_target(&db, paths[1], o.release, &tb, &rb, &err);
+		if ((r = scan_target(cli, &db, paths[0], o.release, &ta, &ra, &err)) == 0)
+			r = scan_target(cli, &db, paths[1], o.release, &tb, &rb, &err);
 	}
 	if (r < 0) {
 		code = cli_fail(&err);
 		goto out;
 	}
-	only_in(&ra, &rb, fixed, &txt, "fixed     ", &nfixed);
-	only_in(&rb, &ra, introduced, &txt, "introduced", &nintro);
-	if (o.format == FMT_JSON) {
-		code = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:O, s:O}", "release", o.release, "tracker_date",
-					      m.data_date, "old", paths[0], "new", paths[1], "fixed", fixed,
-					      "introduced", introduced));
-	} else {
-		dk_buf_addf(&txt, "%s%zu fixed, %zu introduced (%s; tracker data of %s)\n", txt.len ? "\n" : "", nfixed,
-			    nintro, o.release, m.data_date);
-		code = emit(NULL, &txt, &err);
+	if (!(rows = diff_reports(&ra, &rb, &nrows))) {
+		dk_err_set(&err, DK_ENOMEM, "out of memory");
+		code = cli_fail(&err);
+		goto out;
 	}
-	if (code == EXIT_OK && (nfixed || nintro))
+	for (size_t i = 0; i < nrows; i++) {
+		const struct change_row *c = &rows[i];
+		const struct dk_sec_finding *f = c->kind == CH_FIXED ? c->old : c->new;
+		json_t *j = dk_sec_finding_json(f);
+
+		counts[c->kind]++;
+		if (!i || strcmp(f->source, (rows[i - 1].new ? rows[i - 1].new : rows[i - 1].old)->source) != 0) {
+			versions_of(&ta, f->source, &va);
+			versions_of(&tb, f->source, &vb);
+			if (strcmp(va.data, vb.data) == 0)
+				dk_buf_addf(&txt, "%s%s %s\n", i ? "\n" : "", f->source, va.data);
+			else
+				dk_buf_addf(&txt, "%s%s %s -> %s\n", i ? "\n" : "", f->source,
+					    va.len ? va.data : "(absent)", vb.len ? vb.data : "(absent)");
+			src = json_pack("{s:s, s:o, s:o, s:[], s:[], s:[]}", "source", f->source, "old_versions",
+					words_json(va.data), "new_versions", words_json(vb.data), "fixed", "introduced",
+					"unchanged");
+			json_array_append_new(sources, src);
+		}
+		json_array_append_new(json_object_get(src, change_names[c->kind]), json_string(f->cve));
+		dk_buf_addf(&txt, "  %-10s  %s  %s  ", change_names[c->kind], f->cve, f->urgency);
+		if (c->kind == CH_UNCHANGED && c->old->status == c->new->status)
+			dk_buf_adds(&txt, dk_sec_status_name(c->new->status));
+		else
+			dk_buf_addf(&txt, "%s -> %s", side_status(c->old, va.data), side_status(c->new, vb.data));
+		if (c->kind != CH_FIXED && c->new->fixed)
+			dk_buf_addf(&txt, " (fixed in %s%s)", c->new->fixed,
+				    c->new->fix_in_archive ? "" : ", unstable");
+		dk_buf_addc(&txt, '\n');
+		json_object_set_new(j, "old_status", json_string(side_status(c->old, va.data)));
+		json_object_set_new(j, "new_status", json_string(side_status(c->new, vb.data)));
+		json_array_append_new(lists[c->kind], j);
+	}
+	if (o.format == FMT_JSON) {
+		json_t *summary = json_pack("{s:I, s:I, s:I}", "fixed", (json_int_t)counts[CH_FIXED], "introduced",
+					    (json_int_t)counts[CH_INTRODUCED], "unchanged",
+					    (json_int_t)counts[CH_UNCHANGED]);
+
+		code = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:O, s:O}", "release",
+					      o.release, "tracker_date", m.data_date, "old", paths[0], "old_sha256",
+					      ta.sha256, "new", paths[1], "new_sha256", tb.sha256, "summary", summary,
+					      "sources", sources, "fixed", lists[CH_FIXED], "introduced",
+					      lists[CH_INTRODUCED], "unchanged", lists[CH_UNCHANGED]));
+	} else {
+		dk_buf_addf(&txt, "%s%zu fixed, %zu introduced, %zu still open (%s; tracker data of %s)\n",
+			    txt.len ? "\n" : "", counts[CH_FIXED], counts[CH_INTRODUCED], counts[CH_UNCHANGED],
+			    o.release, m.data_date);
+		code = emit(NULL, &txt, &err);
+		if (code != EXIT_OK)
+			code = cli_fail(&err);
+	}
+	if (code == EXIT_OK && (counts[CH_FIXED] || counts[CH_INTRODUCED]))
 		code = EXIT_FOUND;
 out:
-	json_decref(fixed);
-	json_decref(introduced);
+	for (int i = 0; i < 3; i++)
+		json_decref(lists[i]);
+	json_decref(sources);
+	free(rows);
 	dk_buf_release(&txt);
+	dk_buf_release(&va);
+	dk_buf_release(&vb);
 	dk_sec_report_release(&ra);
 	dk_sec_report_release(&rb);
 	dk_sec_target_release(&ta);
@@ -692,6 +857,7 @@ out:
 	dk_db_close(&db);
 	dk_tracker_release(&tra);
 	dk_tracker_release(&trb);
+	scan_opts_release(&o);
 	return code;
 }
 
@@ -734,8 +900,8 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 
 static const struct cli_command cve_commands[] = {
 	{ "update", cmd_update, 0, "--from DIR|FILE", "load the security tracker's data into the data root" },
-	{ "scan", cmd_scan, 0, "TARGET --release R", "what the tracker says of a status file, manifest or image" },
-	{ "diff", cmd_cve_diff, 0, "OLD NEW --release R", "the CVEs a new target fixes and introduces" },
+	{ "scan", cmd_scan, 0, "TARGET --release R", "what the tracker says of a file, an image or a snapshot" },
+	{ "diff", cmd_cve_diff, 0, "OLD NEW --release R", "the CVEs a new target fixes, introduces and leaves open" },
 	{ "info", cmd_info, 0, NULL, "what the last update loaded" },
 	{ NULL, NULL, 0, NULL, NULL },
 };

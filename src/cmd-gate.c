@@ -14,9 +14,9 @@
 #include "cli.h"
 
 static const char gate_usage[] =
-	"usage: debkeep gate TARGET --policy FILE [--release R] [--report FILE.json] [--html FILE.html]\n"
-	"                    [--snapshot-digest D] [--today YYYY-MM-DD] [--json]\n\n"
-	"Decide a release of TARGET (a dpkg status file, manifest or image tar) from the security\n"
+	"usage: debkeep gate TARGET|--snapshot NAME --policy FILE [--release R] [--report FILE.json]\n"
+	"                    [--html FILE.html] [--snapshot-digest D] [--today YYYY-MM-DD] [--json]\n\n"
+	"Decide a release of TARGET (a dpkg status file, manifest, image tar or snapshot:NAME) from the security\n"
 	"tracker data loaded with 'debkeep cve update' and a policy (docs/security.md): which\n"
 	"urgencies block, which tracker statuses are accepted, waivers with a reason and an expiry.\n"
 	"Writes the evidence: every open finding with its verdict, every waiver and its state, the\n"
@@ -25,7 +25,9 @@ static const char gate_usage[] =
 	"  --release R         the Debian release (default: the policy's 'release')\n"
 	"  --report FILE       write the evidence as JSON (atomically)\n"
 	"  --html FILE         write the evidence as one self-contained HTML page (atomically)\n"
+	"  --snapshot NAME     the snapshot NAME of the data root as the target (same as snapshot:NAME)\n"
 	"  --snapshot-digest D the digest of the snapshot the target was built from, for the record\n"
+	"                      (a snapshot target's own digest when not given)\n"
 	"  --today D           the date waivers are checked against (default: today, UTC)\n"
 	"  --tracker P         read the tracker's files instead of the data loaded into the data root\n"
 	"  --json              print the evidence JSON instead of the summary\n\n"
@@ -34,6 +36,7 @@ static const char gate_usage[] =
 struct gate_opts {
 	const char *tracker;
 	const char *policy, *release, *report, *html, *snapshot, *today, *target;
+	char *snapshot_target; /* --snapshot NAME, as "snapshot:NAME" */
 };
 
 static int parse_opts(struct cli *cli, int argc, char **argv, struct gate_opts *o)
@@ -44,6 +47,7 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct gate_opts *
 		{ "report", required_argument, NULL, 'o' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "snapshot-digest", required_argument, NULL, 's' },
+		{ "snapshot", required_argument, NULL, 'S' },
 		{ "today", required_argument, NULL, 't' },
 		{ "tracker", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
@@ -71,6 +75,16 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct gate_opts *
 		case 's':
 			o->snapshot = optarg;
 			break;
+		case 'S': {
+			size_t n = strlen(DK_SEC_SNAPSHOT_PREFIX) + strlen(optarg) + 1;
+
+			free(o->snapshot_target);
+			if (!(o->snapshot_target = malloc(n)))
+				return cli_usage(cli, "gate: out of memory");
+			snprintf(o->snapshot_target, n, "%s%s", DK_SEC_SNAPSHOT_PREFIX, optarg);
+			o->target = o->snapshot_target;
+			break;
+		}
 		case 't':
 			o->today = optarg;
 			break;
@@ -87,6 +101,8 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct gate_opts *
 			return cli_usage(cli, "gate: bad option");
 		}
 	}
+	if (optind < argc && o->snapshot_target)
+		return cli_usage(cli, "gate: give TARGET or --snapshot, not both");
 	if (optind < argc)
 		o->target = argv[optind++];
 	if (optind < argc)
@@ -123,8 +139,10 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 
 	cli->prog = "debkeep gate";
 	r = parse_opts(cli, argc, argv, &o);
-	if (r != 0)
+	if (r != 0) {
+		free(o.snapshot_target);
 		return r < 0 ? EXIT_OK : r;
+	}
 	if (o.today) {
 		snprintf(today, sizeof(today), "%s", o.today);
 	} else {
@@ -143,7 +161,7 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (o.tracker) {
-		if ((r = dk_sec_target_load(&tg, o.target, &err)) < 0 ||
+		if ((r = dk_sec_target_open(&tg, o.target, cli->root, &err)) < 0 ||
 		    (r = dk_sec_scan_files(o.tracker, &tg, o.release, &t, &rep, &err)) < 0)
 			goto fail;
 		m.source = strdup(o.tracker);
@@ -160,14 +178,15 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 				   cli->root);
 			goto fail;
 		}
-		if (r < 0 || (r = dk_sec_target_load(&tg, o.target, &err)) < 0 ||
+		if (r < 0 || (r = dk_sec_target_open(&tg, o.target, cli->root, &err)) < 0 ||
 		    (r = dk_sec_scan(&db, &tg, o.release, &rep, &err)) < 0)
 			goto fail;
 	}
 	if ((r = dk_gate_decide(&pol, &rep, today, &res, &err)) < 0)
 		goto fail;
 	{
-		struct dk_gate_context ctx = { today, o.target, &tg, o.snapshot, &m };
+		const char *digest = o.snapshot ? o.snapshot : tg.kind == DK_TARGET_SNAPSHOT ? tg.sha256 : NULL;
+		struct dk_gate_context ctx = { today, o.target, &tg, digest, &m };
 
 		ev = dk_gate_evidence_json(&pol, &rep, &res, &ctx);
 	}
@@ -212,5 +231,6 @@ out:
 	dk_sec_meta_release(&m);
 	dk_db_close(&db);
 	dk_tracker_release(&t);
+	free(o.snapshot_target);
 	return code;
 }

@@ -73,6 +73,8 @@ void dk_gate_result_release(struct dk_gate_result *res);
 
 /* A finding as JSON (the shape `cve scan --json` prints); NULL when out of memory. */
 json_t *dk_sec_finding_json(const struct dk_sec_finding *f);
+/* A RESERVED entry of a report (its "reserved" list) as JSON; NULL when out of memory. */
+json_t *dk_sec_reserved_json(const struct dk_sec_finding *f);
 
 /* What the evidence names besides the findings. */
 struct dk_gate_context {

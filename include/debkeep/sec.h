@@ -1,4 +1,4 @@
-/* sec.h - security findings: tracker data in the data root, targets (dpkg status, manifest, image tar), scans */
+/* sec.h - security findings: tracker data in the data root, targets (status, manifest, image, snapshot), scans */
 #ifndef DEBKEEP_SEC_H
 #define DEBKEEP_SEC_H
 
@@ -41,7 +41,7 @@ void dk_sec_meta_release(struct dk_sec_meta *m);
 
 /* --- targets --- */
 
-enum dk_sec_target_kind { DK_TARGET_STATUS, DK_TARGET_MANIFEST, DK_TARGET_IMAGE };
+enum dk_sec_target_kind { DK_TARGET_STATUS, DK_TARGET_MANIFEST, DK_TARGET_IMAGE, DK_TARGET_SNAPSHOT };
 
 struct dk_sec_pkg {
 	const char *name;
@@ -56,7 +56,7 @@ struct dk_sec_target {
 	enum dk_sec_target_kind kind;
 	struct dk_sec_pkg *pkgs;
 	size_t npkgs;
-	char sha256[65]; /* of the file as given */
+	char sha256[65]; /* of the file as given; of a snapshot, its member list (docs/security.md) */
 };
 
 #define DK_SEC_TARGET_INIT                                                                                             \
@@ -80,6 +80,18 @@ int dk_sec_target_parse_status(struct dk_sec_target *tg, const char *data, size_
 int dk_sec_target_parse_manifest(struct dk_sec_target *tg, const char *data, size_t len, const char *name,
 				 struct dk_err *err);
 void dk_sec_target_release(struct dk_sec_target *tg);
+
+/* A target argument naming a snapshot of the data root: "snapshot:NAME". */
+#define DK_SEC_SNAPSHOT_PREFIX "snapshot:"
+
+/*
+ * The members of snapshot name in the data root at root, opened read-only
+ * without the writers' lock; DK_EINPUT for an unknown snapshot or root.
+ */
+int dk_sec_target_load_snapshot(struct dk_sec_target *tg, const char *root, const char *name, struct dk_err *err);
+
+/* A target as commands name it: "snapshot:NAME" (a snapshot of the data root at root), else a file. */
+int dk_sec_target_open(struct dk_sec_target *tg, const char *spec, const char *root, struct dk_err *err);
 
 /* The target's source names, interned into pool: the filter for a tracker loaded only for this target. */
 int dk_sec_target_sources(const struct dk_sec_target *tg, struct dk_strpool *pool, struct dk_err *err);
@@ -138,6 +150,7 @@ struct dk_sec_finding {
 	bool fix_in_archive;   /* the release has a fixed version: an upgrade from its archive fixes it */
 	const char *available; /* with dk_sec_report_mark_available(): the fixing version that index has */
 	uint32_t bug;
+	bool named_in_note; /* RESERVED, without package lines: a NOTE (the note) names the source */
 };
 
 struct dk_sec_report {
@@ -145,7 +158,12 @@ struct dk_sec_report {
 	const char *release;
 	struct dk_sec_finding *findings; /* sorted by CVE, then source */
 	size_t nfindings, alloc;
-	struct dk_sec_finding *reserved; /* RESERVED entries naming a source of the target */
+	/*
+	 * RESERVED entries naming a source of the target: in package lines
+	 * (matched as findings are, "undetermined" when the lines say nothing
+	 * of the release) or, without package lines, in a NOTE.
+	 */
+	struct dk_sec_finding *reserved;
 	size_t nreserved, reserved_alloc;
 	size_t sources; /* distinct (source, version) pairs scanned */
 };

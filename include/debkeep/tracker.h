@@ -58,6 +58,7 @@ struct dk_tracker_entry {
 	const char *description;
 	const char *nfu;  /* the NOT-FOR-US text */
 	const char *refs; /* "DSA-5380-1 DLA-3380-1": the advisories the list names, space-separated */
+	const char *notes; /* a RESERVED entry without package lines: its NOTE texts, one per line; else NULL */
 	unsigned line;
 	enum dk_cve_kind kind;
 	uint8_t defined; /* from a header of a CVE list, not only named by an advisory */
@@ -123,6 +124,15 @@ int dk_tracker_parse_advisories(struct dk_tracker *t, const char *data, size_t l
 				struct dk_err *err);
 /* The tracker's JSON export (source package -> CVE -> releases). */
 int dk_tracker_parse_json(struct dk_tracker *t, const char *data, size_t len, const char *name, struct dk_err *err);
+
+/*
+ * The words of a NOTE text that could name a source package: runs of
+ * [A-Za-z0-9.+-], lower-cased, without leading or trailing '.', '-', '+',
+ * two to 100 bytes ("openssl" in "NOTE: OpenSSL, embargoed"). Calls fn for
+ * each, in order, repeats included; stops at fn's first non-zero return and
+ * returns it, else 0.
+ */
+int dk_tracker_note_words(const char *s, size_t n, int (*fn)(void *ctx, const char *w, size_t n), void *ctx);
 
 enum dk_tracker_format { DK_TRACKER_CVE_LIST, DK_TRACKER_ADVISORIES, DK_TRACKER_JSON };
 

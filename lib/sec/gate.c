@@ -328,6 +328,15 @@ json_t *dk_sec_finding_json(const struct dk_sec_finding *f)
 			 str_or_null(f->description));
 }
 
+json_t *dk_sec_reserved_json(const struct dk_sec_finding *f)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "cve", f->cve, "source", f->source,
+			 "version", f->installed, "named_in", f->named_in_note ? "note" : "package line", "status",
+			 dk_sec_status_name(f->status), "urgency", f->urgency, "fixed_version", str_or_null(f->fixed),
+			 "fix_in_archive", f->fix_in_archive, "note", str_or_null(f->note), "description",
+			 str_or_null(f->description));
+}
+
 json_t *dk_gate_evidence_json(const struct dk_policy *pol, const struct dk_sec_report *rep,
 			      const struct dk_gate_result *res, const struct dk_gate_context *ctx)
 {
@@ -366,9 +375,7 @@ json_t *dk_gate_evidence_json(const struct dk_policy *pol, const struct dk_sec_r
 							 w->expires, "state", states[w->state], "line", (int)w->line));
 	}
 	for (size_t i = 0; i < rep->nreserved; i++)
-		json_array_append_new(reserved,
-				      json_pack("{s:s, s:s, s:s}", "cve", rep->reserved[i].cve, "source",
-						rep->reserved[i].source, "version", rep->reserved[i].installed));
+		json_array_append_new(reserved, dk_sec_reserved_json(&rep->reserved[i]));
 	return json_pack(
 		"{s:i, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:{s:s, s:s, s:s, s:I, s:I}, s:o, s:{s:s, s:s, s:s, "
 		"s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:o}",
@@ -534,13 +541,18 @@ int dk_gate_evidence_html(const json_t *ev, struct dk_buf *b, struct dk_err *err
 		dk_buf_adds(b, "</tr>\n");
 	}
 	dk_buf_adds(b, "</table>\n<h2>Reserved CVEs naming packages of the target</h2>\n<table>\n"
-		       "<tr><th>CVE</th><th>Source</th><th>Version</th></tr>\n");
+		       "<tr><th>CVE</th><th>Source</th><th>Version</th><th>Status</th><th>Fixed in</th>"
+		       "<th>Named in</th><th>Note</th></tr>\n");
 	json_array_foreach(json_object_get(ev, "reserved"), i, v)
 	{
 		dk_buf_adds(b, "<tr>");
 		cell(b, jstr(v, "cve"));
 		cell(b, jstr(v, "source"));
 		cell(b, jstr(v, "version"));
+		cell(b, jstr(v, "status"));
+		cell(b, json_is_string(json_object_get(v, "fixed_version")) ? jstr(v, "fixed_version") : "");
+		cell(b, jstr(v, "named_in"));
+		cell(b, json_is_string(json_object_get(v, "note")) ? jstr(v, "note") : "");
 		dk_buf_adds(b, "</tr>\n");
 	}
 	dk_buf_adds(b, "</table>\n</body></html>\n");

@@ -196,23 +196,16 @@ int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, 
 			;
 		if (sorted[i].cve_kind == DK_CVE_REJECTED || sorted[i].cve_kind == DK_CVE_NFU)
 			continue;
-		if (sorted[i].cve_kind == DK_CVE_RESERVED) {
-			/* Not public yet: no status to give, but worth knowing that it names this source. */
-			if (!(slot = push(&rep->reserved, &rep->nreserved, &rep->reserved_alloc)))
-				goto oom;
-			memset(slot, 0, sizeof(*slot));
-			slot->cve = sorted[i].cve;
-			slot->source = source;
-			slot->installed = installed;
-			slot->binaries = binaries;
-			slot->urgency = sorted[i].urgency ? sorted[i].urgency : "not yet assigned";
-			slot->advisories = "";
-			slot->references = sorted[i].refs ? sorted[i].refs : "";
-			slot->status = DK_SEC_UNDETERMINED;
-			continue;
+		/* RESERVED: not public yet, so listed apart, but matched all the same when its lines allow. */
+		if (!dk_sec_match(sorted + i, j - i, rep->release, installed, &f)) {
+			if (sorted[i].cve_kind != DK_CVE_RESERVED)
+				continue;
+			memset(&f, 0, sizeof(f));
+			f.installed = installed;
+			f.status = DK_SEC_UNDETERMINED;
+			for (size_t b = i; b < j && !f.urgency; b++)
+				f.urgency = sorted[b].urgency;
 		}
-		if (!dk_sec_match(sorted + i, j - i, rep->release, installed, &f))
-			continue;
 		f.cve = sorted[i].cve;
 		f.description = sorted[i].description;
 		f.references = sorted[i].refs ? sorted[i].refs : "";
@@ -224,7 +217,11 @@ int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, 
 			f.bug = sorted[b].bug;
 		if (!(f.advisories = advisories_of(&rep->arena, sorted + i, j - i, rep->release)))
 			goto oom;
-		if (!(slot = push(&rep->findings, &rep->nfindings, &rep->alloc)))
+		if (sorted[i].cve_kind == DK_CVE_RESERVED)
+			slot = push(&rep->reserved, &rep->nreserved, &rep->reserved_alloc);
+		else
+			slot = push(&rep->findings, &rep->nfindings, &rep->alloc);
+		if (!slot)
 			goto oom;
 		*slot = f;
 	}
@@ -255,19 +252,149 @@ void dk_sec_report_sort(struct dk_sec_report *rep)
 		qsort(rep->reserved, rep->nreserved, sizeof(rep->reserved[0]), finding_cmp);
 }
 
-/* Where a scan gets one source's rows from: the database, or a tracker parsed in memory. */
+/* A RESERVED entry without package lines whose notes name a source. */
+struct named {
+	const char *cve, *description, *notes;
+};
+
+/*
+ * Where a scan gets one source's rows from, and the RESERVED entries whose
+ * notes name it: the database, or a tracker parsed in memory.
+ */
 struct row_source {
 	int (*get)(struct row_source *rs, const char *source, struct dk_err *err);
+	int (*get_named)(struct row_source *rs, const char *source, struct dk_err *err);
 	struct dk_sec_row *rows;
 	size_t n, alloc;
+	struct named *named;
+	size_t nnamed, named_alloc;
 	struct dk_arena *arena;
 	/* the database */
 	struct dk_db *db;
-	sqlite3_stmt *q;
+	sqlite3_stmt *q, *nq, *eq;
 	/* a parsed tracker */
 	const struct dk_tracker *t;
 	const struct dk_sec_index *ix;
 };
+
+static struct named *push_named(struct row_source *rs)
+{
+	if (rs->nnamed == rs->named_alloc) {
+		size_t na = rs->named_alloc ? rs->named_alloc * 2 : 16;
+		struct named *nv = realloc(rs->named, na * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		rs->named = nv;
+		rs->named_alloc = na;
+	}
+	return &rs->named[rs->nnamed++];
+}
+
+static const char *col_str(struct dk_arena *a, sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	return v ? dk_arena_strdup(a, (const char *)v) : NULL;
+}
+
+static int named_from_db(struct row_source *rs, const char *source, struct dk_err *err)
+{
+	int rc;
+
+	rs->nnamed = 0;
+	sqlite3_bind_text(rs->nq, 1, source, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(rs->nq)) == SQLITE_ROW) {
+		struct named *nm = push_named(rs);
+
+		if (!nm || !(nm->cve = col_str(rs->arena, rs->nq, 0))) {
+			sqlite3_reset(rs->nq);
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		}
+	}
+	sqlite3_reset(rs->nq);
+	if (rc != SQLITE_DONE)
+		return dk_db_error(rs->db, err, "reading the RESERVED entries");
+	/* Few sources are named in a note: the entries are read only for those. */
+	for (size_t k = 0; k < rs->nnamed; k++) {
+		struct named *nm = &rs->named[k];
+
+		sqlite3_bind_text(rs->eq, 1, nm->cve, -1, SQLITE_STATIC);
+		rc = sqlite3_step(rs->eq);
+		if (rc == SQLITE_ROW) {
+			bool has_desc = sqlite3_column_type(rs->eq, 0) != SQLITE_NULL;
+
+			nm->description = has_desc ? col_str(rs->arena, rs->eq, 0) : NULL;
+			nm->notes = col_str(rs->arena, rs->eq, 1);
+			if (!nm->notes || (has_desc && !nm->description)) {
+				sqlite3_reset(rs->eq);
+				return dk_err_set(err, DK_ENOMEM, "out of memory");
+			}
+		}
+		sqlite3_reset(rs->eq);
+		if (rc != SQLITE_ROW)
+			return rc == SQLITE_DONE ? dk_err_set(err, DK_EINPUT, "%s: %s: a note's word without its entry",
+							      rs->db->path, nm->cve)
+						 : dk_db_error(rs->db, err, "reading the RESERVED entries");
+	}
+	return 0;
+}
+
+struct word_match {
+	const char *w;
+	size_t n;
+};
+
+static int is_word(void *ctx, const char *w, size_t n)
+{
+	const struct word_match *m = ctx;
+
+	return n == m->n && memcmp(w, m->w, n) == 0;
+}
+
+/* Few entries keep notes (RESERVED ones without package lines), fewer still in a tracker loaded for a target. */
+static int named_from_tracker(struct row_source *rs, const char *source, struct dk_err *err)
+{
+	struct word_match m = { source, strlen(source) };
+
+	rs->nnamed = 0;
+	for (uint32_t id = 1; id < dk_tracker_ids(rs->t) && id < rs->t->entries_alloc; id++) {
+		const struct dk_tracker_entry *e = &rs->t->entries[id];
+		struct named *nm;
+
+		if (!e->name || !e->notes || !dk_tracker_note_words(e->notes, strlen(e->notes), is_word, &m))
+			continue;
+		if (!(nm = push_named(rs)))
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		*nm = (struct named){ e->name, e->description, e->notes };
+	}
+	return 0;
+}
+
+static int add_named(struct dk_sec_report *rep, const struct row_source *rs, const struct dk_sec_pkg *p,
+		     const char *binaries, struct dk_err *err)
+{
+	for (size_t k = 0; k < rs->nnamed; k++) {
+		struct dk_sec_finding *slot = push(&rep->reserved, &rep->nreserved, &rep->reserved_alloc);
+
+		if (!slot)
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		*slot = (struct dk_sec_finding){
+			.cve = rs->named[k].cve,
+			.description = rs->named[k].description,
+			.source = p->source,
+			.installed = p->source_version,
+			.binaries = binaries,
+			.urgency = "not yet assigned",
+			.advisories = "",
+			.references = "",
+			.note = rs->named[k].notes,
+			.status = DK_SEC_UNDETERMINED,
+			.named_in_note = true,
+		};
+	}
+	return 0;
+}
 
 static int rows_from_db(struct row_source *rs, const char *source, struct dk_err *err)
 {
@@ -328,6 +455,11 @@ static int scan_with(struct row_source *rs, const struct dk_sec_target *tg, cons
 		if ((r = rs->get(rs, p->source, err)) < 0 ||
 		    (r = dk_sec_report_add(rep, rs->rows, rs->n, p->source, p->source_version, b, err)) < 0)
 			return r;
+		if (rs->get_named && (!i || strcmp(tg->pkgs[i - 1].source, p->source) != 0) &&
+		    (r = rs->get_named(rs, p->source, err)) < 0)
+			return r;
+		if (rs->get_named && (r = add_named(rep, rs, p, b, err)) < 0)
+			return r;
 	}
 	dk_sec_report_sort(rep);
 	return 0;
@@ -336,24 +468,53 @@ static int scan_with(struct row_source *rs, const struct dk_sec_target *tg, cons
 int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *release, struct dk_sec_report *rep,
 		struct dk_err *err)
 {
-	struct row_source rs = { rows_from_db, NULL, 0, 0, &rep->arena, db, NULL, NULL, NULL };
-	int r;
+	struct row_source rs = { .get = rows_from_db, .arena = &rep->arena, .db = db };
+	bool own;
+	int r, version;
 
+	if ((r = dk_db_schema_version(db, "sec", &version, err)) < 0)
+		return r;
 	if (sqlite3_prepare_v2(db->h, "SELECT rows FROM sec_source WHERE source = ?1", -1, &rs.q, NULL) != SQLITE_OK)
 		return dk_db_error(db, err, "reading the tracker data");
+	/* Data loaded by a debkeep without the RESERVED tables has none to look in until the next update. */
+	if (version >= 2) {
+		rs.get_named = named_from_db;
+		if (sqlite3_prepare_v2(db->h, "SELECT cve FROM sec_reserved_word WHERE word = ?1", -1, &rs.nq, NULL) ||
+		    sqlite3_prepare_v2(db->h, "SELECT description, notes FROM sec_reserved WHERE cve = ?1", -1, &rs.eq,
+				       NULL)) {
+			r = dk_db_error(db, err, "reading the RESERVED entries");
+			sqlite3_finalize(rs.q);
+			sqlite3_finalize(rs.nq);
+			sqlite3_finalize(rs.eq);
+			return r;
+		}
+	}
+	/*
+	 * One read transaction for every look-up: outside one, each statement
+	 * takes and drops its own (a wal-index read lock, the schema checked
+	 * again), which cost as much as the look-ups themselves.
+	 */
+	own = sqlite3_get_autocommit(db->h) && sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	r = scan_with(&rs, tg, release, rep, err);
+	if (own)
+		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
 	sqlite3_finalize(rs.q);
+	sqlite3_finalize(rs.nq);
+	sqlite3_finalize(rs.eq);
 	free(rs.rows);
+	free(rs.named);
 	return r;
 }
 
 int dk_sec_scan_tracker(const struct dk_tracker *t, const struct dk_sec_index *ix, const struct dk_sec_target *tg,
 			const char *release, struct dk_sec_report *rep, struct dk_err *err)
 {
-	struct row_source rs = { rows_from_tracker, NULL, 0, 0, &rep->arena, NULL, NULL, t, ix };
+	struct row_source rs = { .get = rows_from_tracker, .get_named = named_from_tracker, .arena = &rep->arena,
+				 .t = t, .ix = ix };
 	int r = scan_with(&rs, tg, release, rep, err);
 
 	free(rs.rows);
+	free(rs.named);
 	return r;
 }
 

@@ -26,6 +26,15 @@ static const struct dk_db_migration sec_steps[] = {
 	  " entries INTEGER NOT NULL, fixes INTEGER NOT NULL, advisories INTEGER NOT NULL);"
 	  "CREATE TABLE sec_source (source TEXT PRIMARY KEY, nrows INTEGER NOT NULL, rows BLOB NOT NULL);"
 	  "CREATE TABLE sec_advisory (name TEXT NOT NULL, date TEXT NOT NULL, title TEXT, cves TEXT);" },
+	/*
+	 * RESERVED entries without package lines, kept for what their NOTE
+	 * lines say, and the words of those notes that could be source names:
+	 * a scan looks its sources up there.
+	 */
+	{ 2, "RESERVED entries named in notes",
+	  "CREATE TABLE sec_reserved (cve TEXT PRIMARY KEY, description TEXT, notes TEXT NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE sec_reserved_word (word TEXT NOT NULL, cve TEXT NOT NULL, PRIMARY KEY (word, cve))"
+	  " WITHOUT ROWID;" },
 };
 
 int dk_sec_db_prepare(struct dk_db *db, struct dk_err *err)
@@ -290,6 +299,55 @@ static bool sorted(const struct dk_sec_row *rows, size_t n)
 	return true;
 }
 
+struct word_ctx {
+	sqlite3_stmt *s;
+	const char *cve;
+};
+
+static int store_word(void *ctx, const char *w, size_t n)
+{
+	struct word_ctx *c = ctx;
+	int rc;
+
+	sqlite3_bind_text(c->s, 1, w, (int)n, SQLITE_TRANSIENT);
+	sqlite3_bind_text(c->s, 2, c->cve, -1, SQLITE_STATIC);
+	rc = sqlite3_step(c->s);
+	sqlite3_reset(c->s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int store_reserved(struct dk_db *db, const struct dk_tracker *t, struct dk_err *err)
+{
+	sqlite3_stmt *ent = NULL, *word = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(db->h, "INSERT INTO sec_reserved VALUES (?1, ?2, ?3)", -1, &ent, NULL) ||
+	    sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO sec_reserved_word VALUES (?1, ?2)", -1, &word, NULL)) {
+		r = dk_db_error(db, err, "preparing the RESERVED tables");
+		goto out;
+	}
+	for (uint32_t id = 1; id < dk_tracker_ids(t) && id < t->entries_alloc; id++) {
+		const struct dk_tracker_entry *e = &t->entries[id];
+		struct word_ctx wc = { word, e->name };
+
+		if (!e->name || !e->notes)
+			continue;
+		bind_str(ent, 1, e->name);
+		bind_str(ent, 2, e->description);
+		bind_str(ent, 3, e->notes);
+		if ((r = step_done(db, ent, err, "storing a RESERVED entry")) < 0)
+			goto out;
+		if (dk_tracker_note_words(e->notes, strlen(e->notes), store_word, &wc) != 0) {
+			r = dk_db_error(db, err, "storing a RESERVED entry's words");
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(ent);
+	sqlite3_finalize(word);
+	return r;
+}
+
 static int store_rows(struct dk_db *db, const struct dk_tracker *t, struct dk_err *err, long *nentries)
 {
 	sqlite3_stmt *src = NULL, *adv = NULL;
@@ -403,8 +461,11 @@ int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *sourc
 		dk_db_exec(db, "PRAGMA secure_delete=FAST", NULL);
 	if ((r = dk_db_begin(db, err)) < 0)
 		goto restore;
-	if ((r = dk_db_exec(db, "DELETE FROM sec_source; DELETE FROM sec_advisory;", err)) < 0 ||
-	    (r = store_rows(db, t, err, &nentries)) < 0)
+	if ((r = dk_db_exec(db,
+			      "DELETE FROM sec_source; DELETE FROM sec_advisory; DELETE FROM sec_reserved;"
+			      " DELETE FROM sec_reserved_word;",
+			      err)) < 0 ||
+	    (r = store_rows(db, t, err, &nentries)) < 0 || (r = store_reserved(db, t, err)) < 0)
 		goto fail;
 	if (sqlite3_prepare_v2(db->h, "INSERT OR REPLACE INTO sec_update VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)", -1, &s,
 			       NULL) != SQLITE_OK) {

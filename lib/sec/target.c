@@ -1,4 +1,4 @@
-/* target.c - what a scan looks at: installed packages from a dpkg status file, a manifest or an image tar */
+/* target.c - what a scan looks at: packages from a dpkg status file, a manifest, an image tar or a snapshot */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include <debkeep/deb822.h>
 #include <debkeep/hash.h>
 #include <debkeep/input.h>
+#include <debkeep/repo.h>
 #include <debkeep/sec.h>
 #include <debkeep/version.h>
 
@@ -17,9 +18,9 @@
 
 const char *dk_sec_target_kind_name(enum dk_sec_target_kind k)
 {
-	static const char *const names[] = { "dpkg-status", "manifest", "image" };
+	static const char *const names[] = { "dpkg-status", "manifest", "image", "snapshot" };
 
-	return k <= DK_TARGET_IMAGE ? names[k] : "?";
+	return k <= DK_TARGET_SNAPSHOT ? names[k] : "?";
 }
 
 void dk_sec_target_release(struct dk_sec_target *tg)
@@ -338,4 +339,77 @@ int dk_sec_target_load(struct dk_sec_target *tg, const char *path, struct dk_err
 	}
 	dk_input_release(&in);
 	return r;
+}
+
+struct snap_ctx {
+	struct dk_sec_target *tg;
+	size_t alloc;
+	struct dk_hash h;
+	struct dk_err *err;
+};
+
+static int snap_member(void *ctx, const struct dk_snapshot_pkg *p)
+{
+	struct snap_ctx *c = ctx;
+	struct dk_arena *a = &c->tg->arena;
+	struct dk_sec_pkg *sp;
+	struct dk_buf line = DK_BUF_INIT;
+	int r;
+
+	if (!(sp = new_pkg(c->tg, &c->alloc)))
+		return dk_err_set(c->err, DK_ENOMEM, "out of memory");
+	sp->name = dk_arena_strdup(a, p->name);
+	sp->version = dk_arena_strdup(a, p->version);
+	sp->arch = dk_arena_strdup(a, p->arch);
+	/* A row without a source is its own source, as dpkg reads a control file without Source. */
+	sp->source = p->source && *p->source ? dk_arena_strdup(a, p->source) : sp->name;
+	sp->source_version = p->source_version && *p->source_version ? dk_arena_strdup(a, p->source_version)
+								     : sp->version;
+	if (!sp->name || !sp->version || !sp->arch || !sp->source || !sp->source_version)
+		return dk_err_set(c->err, DK_ENOMEM, "out of memory");
+	dk_buf_addf(&line, "%s %s %s %s\n", p->name, p->version, p->arch, p->sha256);
+	r = dk_buf_check(&line, c->err, "a snapshot member");
+	if (r == 0)
+		r = dk_hash_update(&c->h, line.data, line.len, c->err);
+	dk_buf_release(&line);
+	return r;
+}
+
+int dk_sec_target_load_snapshot(struct dk_sec_target *tg, const char *root, const char *name, struct dk_err *err)
+{
+	struct dk_repo repo;
+	struct snap_ctx c = { tg, tg->npkgs, { 0 }, err };
+	unsigned char digest[32];
+	int r;
+
+	if ((r = dk_repo_open(&repo, root, 0, "security scan", 0, err)) < 0)
+		return r;
+	if ((r = dk_hash_init(&c.h, DK_SHA256, err)) < 0) {
+		dk_repo_close(&repo);
+		return r;
+	}
+	r = dk_snapshot_packages(&repo, name, snap_member, &c, err);
+	dk_repo_close(&repo);
+	if (r < 0) {
+		dk_hash_release(&c.h);
+		return r;
+	}
+	if ((r = dk_hash_final(&c.h, digest, err)) < 0)
+		return r;
+	dk_hex(digest, sizeof(digest), tg->sha256);
+	tg->kind = DK_TARGET_SNAPSHOT;
+	if (tg->npkgs)
+		qsort(tg->pkgs, tg->npkgs, sizeof(tg->pkgs[0]), pkg_cmp);
+	return 0;
+}
+
+int dk_sec_target_open(struct dk_sec_target *tg, const char *spec, const char *root, struct dk_err *err)
+{
+	size_t n = strlen(DK_SEC_SNAPSHOT_PREFIX);
+
+	if (strncmp(spec, DK_SEC_SNAPSHOT_PREFIX, n) != 0)
+		return dk_sec_target_load(tg, spec, err);
+	if (!spec[n])
+		return dk_err_set(err, DK_EINPUT, "'%s': no snapshot name after '%s'", spec, DK_SEC_SNAPSHOT_PREFIX);
+	return dk_sec_target_load_snapshot(tg, root, spec + n, err);
 }

@@ -1,11 +1,13 @@
 /* tracker.c - parsers for the security tracker's data/CVE/list and its DSA, DLA and DTSA lists */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include <debkeep/buf.h>
 #include <debkeep/input.h>
 #include <debkeep/tracker.h>
 #include <debkeep/utf8.h>
@@ -69,7 +71,12 @@ struct lp {
 	unsigned line;
 	struct dk_err *err;
 	const char *releases[32]; /* a handful of release names, each stored once */
+	size_t release_lens[32];
 	unsigned nreleases;
+	/* the source of the last line kept: an entry's release lines repeat it */
+	const char *last_src;
+	size_t last_srclen;
+	dk_id last_source;
 };
 
 DK_PRINTF(2, 3) static int fail(struct lp *p, const char *fmt, ...)
@@ -96,6 +103,11 @@ static inline bool is_blank(char c)
 static inline bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+static inline bool is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static const char *skip_blanks(const char *s, const char *e)
@@ -187,6 +199,7 @@ static struct dk_tracker_entry *entry_for(struct dk_tracker *t, const char *s, s
 	return &t->entries[id];
 }
 
+/* A new line at the end of t->fixes, not cleared: every caller writes the whole of it. */
 static struct dk_tracker_fix *new_fix(struct dk_tracker *t)
 {
 	if (t->nfixes == t->fixes_alloc) {
@@ -198,7 +211,6 @@ static struct dk_tracker_fix *new_fix(struct dk_tracker *t)
 		t->fixes = nf;
 		t->fixes_alloc = na;
 	}
-	memset(&t->fixes[t->nfixes], 0, sizeof(t->fixes[0]));
 	return &t->fixes[t->nfixes++];
 }
 
@@ -376,8 +388,15 @@ static int keep_fix(struct lp *p, struct dk_tracker_fix *f, dk_id cve, const cha
 	struct dk_tracker_fix *nf;
 
 	f->cve = cve;
-	if (!(f->source = dk_strpool_intern(&p->t->sources, src, srclen)))
-		return oom(p);
+	if (p->last_source && srclen == p->last_srclen && memcmp(src, p->last_src, srclen) == 0) {
+		f->source = p->last_source;
+	} else {
+		if (!(f->source = dk_strpool_intern(&p->t->sources, src, srclen)))
+			return oom(p);
+		p->last_src = src;
+		p->last_srclen = srclen;
+		p->last_source = f->source;
+	}
 	if (f->kind == DK_FIX_VERSION && !(f->version = dk_arena_strndup(&p->t->arena, f->version, vlen)))
 		return oom(p);
 	if (!(nf = new_fix(p->t)))
@@ -405,14 +424,16 @@ static int parse_release_prefix(struct lp *p, const char *s, const char *e, cons
 		return fail(p, "malformed release '%.*s'", (int)(e - s), s);
 	*release = NULL;
 	for (unsigned i = 0; i < p->nreleases && !*release; i++)
-		if (strlen(p->releases[i]) == (size_t)(q - s - 1) &&
+		if (p->release_lens[i] == (size_t)(q - s - 1) &&
 		    memcmp(p->releases[i], s + 1, (size_t)(q - s - 1)) == 0)
 			*release = p->releases[i];
 	if (!*release) {
 		if (!(*release = dup(p, s + 1, q)))
 			return oom(p);
-		if (p->nreleases < sizeof(p->releases) / sizeof(p->releases[0]))
+		if (p->nreleases < sizeof(p->releases) / sizeof(p->releases[0])) {
+			p->release_lens[p->nreleases] = (size_t)(q - s - 1);
 			p->releases[p->nreleases++] = *release;
+		}
 	}
 	q = skip_blanks(q + 1, e);
 	if (q + 1 >= e || q[0] != '-' || !is_blank(q[1]))
@@ -512,7 +533,9 @@ struct cur_entry {
 	const char *name, *desc, *nfu;
 	size_t name_len, desc_len, nfu_len;
 	const char *refs;
+	const char *notes, *notes_end; /* from the first NOTE line to the end of the last one */
 	unsigned line;
+	unsigned nlines; /* package lines, kept or not */
 	enum dk_cve_kind kind;
 	/* sources with an unstable line so far: a release line needs one before it */
 	const char *unstable[16];
@@ -560,8 +583,9 @@ static int parse_header(struct lp *p, const char *s, const char *e, struct cur_e
 		return fail(p, "malformed entry header '%.*s'", (int)(e - s > 40 ? 40 : e - s), s);
 	/* Not a memset: the source arrays are read only up to nunstable, and there is an entry per header. */
 	c->id = 0;
-	c->desc = c->nfu = c->refs = NULL;
+	c->desc = c->nfu = c->refs = c->notes = c->notes_end = NULL;
 	c->desc_len = c->nfu_len = 0;
+	c->nlines = 0;
 	c->kind = DK_CVE_NORMAL;
 	c->nunstable = 0;
 	c->overflow = false;
@@ -602,6 +626,7 @@ static int entry_line(struct lp *p, struct cur_entry *c, const char *s, const ch
 
 	if ((r = parse_package(p, s, e, release, &f, &src, &srclen, &vlen)) < 0)
 		return r;
+	c->nlines++;
 	if (!release) {
 		if (c->nunstable < sizeof(c->unstable) / sizeof(c->unstable[0])) {
 			c->unstable[c->nunstable] = src;
@@ -620,9 +645,93 @@ static int entry_line(struct lp *p, struct cur_entry *c, const char *s, const ch
 	return keep_fix(p, &f, c->id, src, srclen, vlen);
 }
 
+int dk_tracker_note_words(const char *s, size_t n, int (*fn)(void *ctx, const char *w, size_t n), void *ctx)
+{
+	const char *e = s + n;
+	char w[100];
+
+	while (s < e) {
+		const char *ws, *we;
+		size_t k = 0;
+		int r;
+
+		while (s < e && !is_alnum(*s))
+			s++;
+		ws = s;
+		while (s < e && (is_alnum(*s) || *s == '.' || *s == '+' || *s == '-'))
+			s++;
+		we = s;
+		while (we > ws && (we[-1] == '.' || we[-1] == '-' || we[-1] == '+'))
+			we--;
+		if (we - ws < 2 || we - ws > (ptrdiff_t)sizeof(w))
+			continue;
+		for (const char *q = ws; q < we; q++)
+			w[k++] = *q >= 'A' && *q <= 'Z' ? (char)(*q | 0x20) : *q;
+		if ((r = fn(ctx, w, k)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int only_has(void *ctx, const char *w, size_t n)
+{
+	return dk_strpool_lookup(ctx, w, n) != 0;
+}
+
+/* The NOTE texts between s and e (annotation lines of one entry), one per line, into the arena. */
+static const char *collect_notes(struct lp *p, const char *s, const char *e)
+{
+	struct dk_buf b = DK_BUF_INIT;
+	const char *out;
+
+	while (s < e) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s)), *le = nl ? nl : e, *a = skip_blanks(s, le);
+
+		while (le > a && (is_blank(le[-1]) || le[-1] == '\r'))
+			le--;
+		if (starts(a, le, "NOTE:")) {
+			a = skip_blanks(a + 5, le);
+			if (b.len)
+				dk_buf_addc(&b, '\n');
+			dk_buf_add(&b, a, (size_t)(le - a));
+		}
+		s = nl ? nl + 1 : e;
+	}
+	out = b.failed ? NULL : dk_arena_strndup(&p->t->arena, b.data, b.len);
+	dk_buf_release(&b);
+	return out;
+}
+
+/*
+ * The end of an entry. A RESERVED entry without a package line may name its
+ * package only in a NOTE (an embargoed issue: "NOTE: openssl, embargoed
+ * until ..."): its notes are kept for a scan to look for the target's source
+ * names in; with a filter, only when a note names one of its sources.
+ */
+static int finish_entry(struct lp *p, struct cur_entry *c)
+{
+	const char *notes;
+	int r;
+
+	if (c->kind != DK_CVE_RESERVED || c->nlines || !c->notes)
+		return 0;
+	if (!c->id) {
+		if (!dk_tracker_note_words(c->notes, (size_t)(c->notes_end - c->notes), only_has, (void *)p->t->only))
+			return 0;
+		if ((r = add_entry(p, c)) < 0 || (r = keep_description(p, c)) < 0)
+			return r;
+	} else if ((r = keep_description(p, c)) < 0) {
+		return r;
+	}
+	if (!(notes = collect_notes(p, c->notes, c->notes_end)))
+		return oom(p);
+	p->t->entries[c->id].notes = notes;
+	return 0;
+}
+
 int dk_tracker_parse_cve_list(struct dk_tracker *t, const char *data, size_t len, const char *name, struct dk_err *err)
 {
-	struct lp p = { t, name, 0, err, { NULL }, 0 };
+	struct lp p = { .t = t, .name = name, .err = err };
 	const char *pos = data, *end = data + len, *s, *e;
 	struct cur_entry c;
 	bool have = false;
@@ -636,7 +745,7 @@ int dk_tracker_parse_cve_list(struct dk_tracker *t, const char *data, size_t len
 		if (s == e)
 			continue;
 		if (!is_blank(*s)) {
-			if ((r = parse_header(&p, s, e, &c)) < 0)
+			if ((have && (r = finish_entry(&p, &c)) < 0) || (r = parse_header(&p, s, e, &c)) < 0)
 				return r;
 			have = true;
 			continue;
@@ -680,9 +789,14 @@ int dk_tracker_parse_cve_list(struct dk_tracker *t, const char *data, size_t len
 					return oom(&p);
 			}
 		} else if (starts(a, e, "NOTE:") || starts(a, e, "TODO:")) {
-			/* Triage notes: free text, not data a scan can use. */
+			/* Triage notes: free text; a RESERVED entry's may be all it says of its package. */
 			if ((r = check_text(&p, a + 5, e, a[0] == 'N' ? "NOTE" : "TODO")) < 0)
 				return r;
+			if (a[0] == 'N') {
+				if (!c.notes)
+					c.notes = a;
+				c.notes_end = e;
+			}
 		} else if (*a == '{') {
 			const char *refs;
 
@@ -702,7 +816,7 @@ int dk_tracker_parse_cve_list(struct dk_tracker *t, const char *data, size_t len
 			return fail(&p, "unknown annotation '%.*s'", (int)(w - a), a);
 		}
 	}
-	return 0;
+	return have ? finish_entry(&p, &c) : 0;
 }
 
 /* "29 Mar 2023" or the DTSA list's "August 26th, 2005" to "2023-03-29"; false when neither. */
@@ -813,7 +927,7 @@ static struct dk_advisory *new_advisory(struct dk_tracker *t)
 int dk_tracker_parse_advisories(struct dk_tracker *t, const char *data, size_t len, const char *name,
 				struct dk_err *err)
 {
-	struct lp p = { t, name, 0, err, { NULL }, 0 };
+	struct lp p = { .t = t, .name = name, .err = err };
 	const char *pos = data, *end = data + len, *s, *e;
 	struct dk_advisory *adv = NULL;
 	size_t first = 0;

@@ -158,6 +158,104 @@ static void test_target(void)
 	dk_sec_target_release(&tg);
 }
 
+/*
+ * The manifest `debkeep build` writes beside an image (OUTPUT.manifest: a line
+ * "name version arch source source_version" per package, sorted, nothing
+ * else) and the older one of `pkglist resolve --format manifest` (the same
+ * lines under a "# ..." header) read the same.
+ */
+static void test_manifest_formats(void)
+{
+	static const char build[] = "libbin1 1.5-2+b1 amd64 libbin 1.5-2\ntzdata 2024a-0+deb12u1 all tzdata "
+				    "2024a-0+deb12u1\nzlib1g 1:1.2.13.dfsg-1 arm64 zlib 1:1.2.13.dfsg-1\n";
+	static const char pkglist[] = "# name version arch source source-version\nzlib1g 1:1.2.13.dfsg-1 arm64 zlib "
+				      "1:1.2.13.dfsg-1\nlibbin1 1.5-2+b1 amd64 libbin 1.5-2\ntzdata 2024a-0+deb12u1 "
+				      "all tzdata 2024a-0+deb12u1";
+	struct dk_sec_target a = DK_SEC_TARGET_INIT, b = DK_SEC_TARGET_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	bool same;
+
+	is_int(dk_sec_target_parse_manifest(&a, build, strlen(build), "image.manifest", &err), 0, "build's manifest");
+	is_int(dk_sec_target_parse_manifest(&b, pkglist, strlen(pkglist), "list.manifest", &err), 0,
+	       "pkglist's manifest, with its header and no final newline");
+	same = a.npkgs == 3 && b.npkgs == 3;
+	for (size_t i = 0; same && i < a.npkgs; i++)
+		same = strcmp(a.pkgs[i].name, b.pkgs[i].name) == 0 && strcmp(a.pkgs[i].version, b.pkgs[i].version) == 0 &&
+		       strcmp(a.pkgs[i].arch, b.pkgs[i].arch) == 0 && strcmp(a.pkgs[i].source, b.pkgs[i].source) == 0 &&
+		       strcmp(a.pkgs[i].source_version, b.pkgs[i].source_version) == 0;
+	ok(same, "both formats give the same packages");
+	ok(a.npkgs == 3 && strcmp(a.pkgs[0].source_version, "1.5-2") == 0 && strcmp(a.pkgs[1].arch, "all") == 0,
+	   "binNMU keeps the source version; arch all");
+	dk_sec_target_release(&a);
+	dk_sec_target_release(&b);
+	is_int(dk_sec_target_load(&a, FIXTURES "/image.manifest", &err), 0, "an image manifest file loads");
+	is_int(a.kind, DK_TARGET_MANIFEST, "recognised as a manifest without a header");
+	is_int(a.npkgs, 7, "seven packages");
+	dk_sec_target_release(&a);
+}
+
+/* A RESERVED entry whose only word about its package is a NOTE: found from the database and from memory. */
+static void test_reserved_notes(void)
+{
+	static const char list[] = "CVE-2024-0001 [embargoed]\n\tRESERVED\n\tNOTE: LibFoo: embargoed\n"
+				   "CVE-2024-0002\n\tRESERVED\n\tNOTE: zzz-not-here\n"
+				   "CVE-2024-0003\n\tRESERVED\n\t- bar 2.0-2\n";
+	char dir[] = "/tmp/debkeep-test-sec.XXXXXX", cmd[256];
+	struct dk_db db = DK_DB_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_tracker t = DK_TRACKER_INIT, t2 = DK_TRACKER_INIT;
+	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
+	struct dk_sec_report rep = DK_SEC_REPORT_INIT, rep2 = DK_SEC_REPORT_INIT;
+	struct dk_sec_index ix = DK_SEC_INDEX_INIT;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	is_int(dk_tracker_parse_cve_list(&t, list, strlen(list), "list", &err), 0, "parse");
+	is_int(dk_db_open(&db, dir, DK_DB_CREATE, &err), 0, "create the database");
+	is_int(dk_sec_store(&db, &t, "list", "2024-01-01", &err), 0, "store");
+	is_int(dk_sec_target_load(&tg, FIXTURES "/status", &err), 0, "target");
+	is_int(dk_sec_scan(&db, &tg, "bookworm", &rep, &err), 0, "scan from the database");
+	dk_sec_index_build(&t, &ix, &err);
+	is_int(dk_sec_scan_tracker(&t, &ix, &tg, "bookworm", &rep2, &err), 0, "scan from memory");
+	is_int(rep.nreserved, 2, "two RESERVED entries name sources of the target");
+	ok(rep.nreserved == 2 && strcmp(rep.reserved[0].cve, "CVE-2024-0001") == 0 && rep.reserved[0].named_in_note &&
+		   strcmp(rep.reserved[0].source, "libfoo") == 0 && strcmp(rep.reserved[0].note, "LibFoo: embargoed") == 0 &&
+		   strcmp(rep.reserved[0].description, "embargoed") == 0,
+	   "named only in a NOTE: listed with the note");
+	ok(rep.nreserved == 2 && strcmp(rep.reserved[1].cve, "CVE-2024-0003") == 0 && !rep.reserved[1].named_in_note &&
+		   rep.reserved[1].status == DK_SEC_VULNERABLE && strcmp(rep.reserved[1].fixed, "2.0-2") == 0,
+	   "with a package line: matched as a finding is");
+	ok(rep2.nreserved == rep.nreserved && rep2.nreserved == 2 && rep2.reserved[0].named_in_note &&
+		   strcmp(rep2.reserved[0].cve, rep.reserved[0].cve) == 0 && rep2.reserved[1].status == rep.reserved[1].status,
+	   "the same from memory");
+	is_int(rep.nfindings, 0, "RESERVED entries are not findings");
+	dk_sec_report_release(&rep2);
+	/* A scan of the files keeps only the target's sources: the note still finds its entry. */
+	snprintf(cmd, sizeof(cmd), "%s/list", dir);
+	{
+		FILE *f = fopen(cmd, "w");
+
+		if (f) {
+			fputs(list, f);
+			fclose(f);
+		}
+	}
+	is_int(dk_sec_scan_files(cmd, &tg, "bookworm", &t2, &rep2, &err), 0, "scan of the list, filtered");
+	ok(rep2.nreserved == 2 && rep2.reserved[0].named_in_note, "filtered: the NOTE-only entry is kept");
+	dk_sec_report_release(&rep);
+	dk_sec_report_release(&rep2);
+	dk_sec_index_release(&ix);
+	dk_sec_target_release(&tg);
+	dk_tracker_release(&t);
+	dk_tracker_release(&t2);
+	dk_db_close(&db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 static void test_db(void)
 {
 	char dir[] = "/tmp/debkeep-test-sec.XXXXXX";
@@ -181,7 +279,7 @@ static void test_db(void)
 	is_int(dk_tracker_load(&t, FIXTURES "/tracker", &err), 0, "load the fixture checkout");
 	is_int(dk_sec_store(&db, &t, "fixture", "2023-04-10", &err), 0, "store it");
 	dk_db_schema_version(&db, "sec", &v, &err);
-	is_int(v, 1, "schema version recorded in the migrations table");
+	is_int(v, 2, "schema version recorded in the migrations table");
 	is_int(dk_sec_db_prepare(&db, &err), 0, "migrating again is a no-op");
 	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta");
 	is_str(m.data_date, "2023-04-10", "data date");
@@ -310,10 +408,10 @@ static void test_gate(void)
 	struct dk_sec_report rep = DK_SEC_REPORT_INIT;
 	struct dk_gate_result res = DK_GATE_RESULT_INIT;
 	struct dk_sec_finding f[4] = {
-		{ "CVE-1", NULL, "a", "1", "a", NULL, "high", "", "", NULL, DK_SEC_VULNERABLE, false, NULL, 0 },
-		{ "CVE-2", NULL, "a", "1", "a", NULL, "low", "", "", NULL, DK_SEC_VULNERABLE, false, NULL, 0 },
-		{ "CVE-3", NULL, "b", "1", "b", NULL, "medium", "", "", NULL, DK_SEC_NO_DSA, false, NULL, 0 },
-		{ "CVE-4", NULL, "b", "1", "b", "2", "high", "", "", NULL, DK_SEC_FIXED, true, NULL, 0 },
+		{ "CVE-1", NULL, "a", "1", "a", NULL, "high", "", "", NULL, DK_SEC_VULNERABLE, false, NULL, 0, false },
+		{ "CVE-2", NULL, "a", "1", "a", NULL, "low", "", "", NULL, DK_SEC_VULNERABLE, false, NULL, 0, false },
+		{ "CVE-3", NULL, "b", "1", "b", NULL, "medium", "", "", NULL, DK_SEC_NO_DSA, false, NULL, 0, false },
+		{ "CVE-4", NULL, "b", "1", "b", "2", "high", "", "", NULL, DK_SEC_FIXED, true, NULL, 0, false },
 	};
 	static const char policy[] = "release: bookworm\nblock-urgencies: [high, medium]\n"
 				     "accept-statuses: [no-dsa]\nwaivers:\n"
@@ -369,6 +467,8 @@ int main(void)
 	test_match();
 	test_report();
 	test_target();
+	test_manifest_formats();
+	test_reserved_notes();
 	test_db();
 	rows_roundtrip();
 	rows_stored_form();

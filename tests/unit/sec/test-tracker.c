@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <debkeep/buf.h>
 #include <debkeep/tracker.h>
 
 #include "tap.h"
@@ -343,6 +344,68 @@ static void test_filter(void)
 }
 
 /* The real DSA, DLA and DTSA lists (shared/data/security-tracker, beside the source tree). */
+static int collect_word(void *ctx, const char *w, size_t n)
+{
+	struct dk_buf *b = ctx;
+
+	if (b->len)
+		dk_buf_addc(b, ' ');
+	dk_buf_add(b, w, n);
+	return 0;
+}
+
+/* RESERVED entries: package lines before or after the RESERVED line, or a package named only in a NOTE. */
+static void test_reserved(void)
+{
+	static const char list[] = "CVE-2024-0001\n\tRESERVED\n\tNOTE: OpenSSL: embargoed until 2024-06-01\n"
+				   "\tTODO: check\n\tNOTE: https://github.com/curl/curl/commit/1.\n"
+				   "CVE-2024-0002\n\t- keep <unfixed>\n\tRESERVED\n\tNOTE: keep, later\n"
+				   "CVE-2024-0003 (d)\n\tRESERVED\n\t- keep 1.0-1\n"
+				   "CVE-2024-0004\n\tNOTE: keep, but not reserved\n"
+				   "CVE-2024-0005\n\tRESERVED\n";
+	struct dk_strpool only = DK_STRPOOL_INIT;
+	struct dk_tracker t = DK_TRACKER_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_buf w = DK_BUF_INIT;
+	const struct dk_tracker_entry *e;
+
+	is_int(dk_tracker_note_words("NOTE: OpenSSL, a-b. x +y+ https://ex.org/curl/ (libfoo1.2)", 58, collect_word,
+				     &w),
+	       0, "note words");
+	is_str(w.data, "note openssl a-b https ex.org curl libfoo1.2", "note words: lower case, trimmed, 2 bytes up");
+	dk_buf_release(&w);
+	is_int(dk_tracker_parse_cve_list(&t, list, strlen(list), "list", &err), 0, "RESERVED entries parse");
+	e = entry(&t, "CVE-2024-0001");
+	ok(e && e->kind == DK_CVE_RESERVED && e->notes &&
+		   strcmp(e->notes, "OpenSSL: embargoed until 2024-06-01\nhttps://github.com/curl/curl/commit/1.") == 0,
+	   "RESERVED without package lines keeps its NOTE lines, not its TODO");
+	e = entry(&t, "CVE-2024-0002");
+	ok(e && e->kind == DK_CVE_RESERVED && !e->notes, "RESERVED after a package line: reserved, the line decides");
+	line_is(&t, "CVE-2024-0002", "keep", NULL, DK_FIX_UNFIXED, NULL, NULL, 0, NULL);
+	e = entry(&t, "CVE-2024-0003");
+	ok(e && e->kind == DK_CVE_RESERVED && !e->notes, "RESERVED, then a package line");
+	ok(entry(&t, "CVE-2024-0004") && !entry(&t, "CVE-2024-0004")->notes, "notes of other entries are not kept");
+	ok(entry(&t, "CVE-2024-0005") && !entry(&t, "CVE-2024-0005")->notes, "RESERVED alone");
+	dk_tracker_release(&t);
+
+	t = (struct dk_tracker)DK_TRACKER_INIT;
+	dk_strpool_intern(&only, "curl", 4);
+	t.only = &only;
+	is_int(dk_tracker_parse_cve_list(&t, list, strlen(list), "list", &err), 0, "filtered parse");
+	ok(entry(&t, "CVE-2024-0001") && entry(&t, "CVE-2024-0001")->notes,
+	   "filtered: a NOTE naming a kept source keeps the entry");
+	ok(!entry(&t, "CVE-2024-0002") && !entry(&t, "CVE-2024-0005"), "filtered: the others are not kept");
+	dk_tracker_release(&t);
+	t = (struct dk_tracker)DK_TRACKER_INIT;
+	dk_strpool_release(&only);
+	dk_strpool_intern(&only, "zlib", 4);
+	t.only = &only;
+	is_int(dk_tracker_parse_cve_list(&t, list, strlen(list), "list", &err), 0, "filtered parse");
+	ok(!entry(&t, "CVE-2024-0001"), "filtered: a NOTE naming no kept source drops the entry");
+	dk_tracker_release(&t);
+	dk_strpool_release(&only);
+}
+
 static void test_real(void)
 {
 	static const char *const files[] = { "DSA-list", "DLA-list", "DTSA-list" };
@@ -378,6 +441,7 @@ int main(void)
 	test_advisories();
 	test_json();
 	test_filter();
+	test_reserved();
 	test_real();
 	return tap_done();
 }
