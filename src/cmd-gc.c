@@ -1,24 +1,177 @@
-/* cmd-gc.c - debkeep gc and debkeep check (stub) */
-#include <debkeep/err.h>
+/* cmd-gc.c - debkeep gc (delete what nothing refers to) and debkeep check (the data root's fsck) */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debkeep/repo.h>
 
 #include "cli.h"
 
+enum { OPT_LOCK_TIMEOUT = 256, OPT_DRY_RUN, OPT_JSON };
+
+static const char gc_usage[] =
+	"usage: debkeep [--root DIR] gc [--dry-run] [--lock-timeout SECONDS] [--json]\n\n"
+	"Delete the package rows no snapshot or collection refers to (local collections and the mirrors'\n"
+	"current sets count), then the objects no row names, except those a published pool file still\n"
+	"links; and the staging files of processes that are gone. Resumable downloads in tmp/mirror-*/\n"
+	"stay (their size is reported). --dry-run reports what would go and changes nothing.\n\n"
+	"Exit status: 0 done; 2 usage error or a data root that cannot be changed; 3 internal error.\n";
+
+static const char check_usage[] =
+	"usage: debkeep [--root DIR] check [--json]\n\n"
+	"Check the data root without changing it: every object's SHA-256 against its name, its mode\n"
+	"(0444) and size against its row; every package row's object; snapshots, collections and\n"
+	"publications naming rows and snapshots that exist; every published tree under public/ against\n"
+	"its Release (each listed file's size and SHA-256) and Packages indices (each pool file there,\n"
+	"the object itself or the same bytes). One line per problem on stdout.\n\n"
+	"Exit status: 0 clean; 1 problems found; 2 usage or input error; 3 internal error.\n";
+
+static void command_line(int argc, char **argv, char *out, size_t n)
+{
+	size_t len = snprintf(out, n, "debkeep");
+
+	for (int i = 0; i < argc && len < n; i++)
+		len += snprintf(out + len, n - len, " %s", argv[i]);
+}
+
+static int parse(struct cli *cli, int argc, char **argv, const char *usage, bool *dry_run, double *timeout)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DRY_RUN:
+			if (!dry_run)
+				return cli_usage(cli, "%s: unknown option --dry-run", argv[0]);
+			*dry_run = true;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			*timeout = strtod(optarg, &end);
+			if (end == optarg || *end || *timeout < 0 || *timeout > 86400)
+				return cli_usage(cli, "--lock-timeout: '%s' is not a number of seconds (0 to 86400)",
+						 optarg);
+			break;
+		case OPT_JSON:
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_INPUT;
+		}
+	}
+	if (optind != argc)
+		return cli_usage(cli, "%s: unexpected argument '%s'", argv[0], argv[optind]);
+	return -1;
+}
+
 int cmd_gc(struct cli *cli, int argc, char **argv)
 {
+	double timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
 	struct dk_err err = DK_ERR_INIT;
+	struct dk_gc_stats st;
+	struct dk_repo r;
+	bool dry_run = false;
+	char cmd[1024];
+	int ret = parse(cli, argc, argv, gc_usage, &dry_run, &timeout);
 
-	(void)cli;
-	(void)argc;
-	dk_err_set(&err, DK_EINTERNAL, "%s: not built yet", argv[0]);
-	return cli_fail(&err);
+	if (ret >= 0)
+		return ret;
+	command_line(argc, argv, cmd, sizeof(cmd));
+	if (dk_repo_open(&r, cli->root, DK_REPO_WRITE, cmd, timeout, &err) < 0)
+		return cli_fail(&err);
+	ret = dk_gc(&r, dry_run, &st, &err);
+	dk_repo_close(&r);
+	if (ret < 0)
+		return cli_fail(&err);
+	if (cli->json)
+		return cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry_run,
+					      "package_rows", (json_int_t)st.rows, "objects", (json_int_t)st.objects,
+					      "bytes", (json_int_t)st.bytes, "kept_linked", (json_int_t)st.linked,
+					      "stale_staging", (json_int_t)st.tmp, "stale_staging_bytes",
+					      (json_int_t)st.tmp_bytes, "downloads_bytes",
+					      (json_int_t)st.downloads_bytes));
+	printf("%s %zu package rows and %zu objects (%llu bytes)", dry_run ? "would delete" : "deleted", st.rows,
+	       st.objects, (unsigned long long)st.bytes);
+	if (st.tmp)
+		printf("; %s %zu stale staging entries (%llu bytes)", dry_run ? "would remove" : "removed", st.tmp,
+		       (unsigned long long)st.tmp_bytes);
+	putchar('\n');
+	if (st.linked)
+		printf("kept %zu unreferenced package rows whose objects published pool files still link\n",
+		       st.linked);
+	if (st.downloads_bytes)
+		printf("kept resumable downloads in tmp/mirror-*: %llu bytes\n",
+		       (unsigned long long)st.downloads_bytes);
+	return EXIT_OK;
+}
+
+struct check_out {
+	json_t *arr;
+};
+
+static int report(void *ctx, const char *where, const char *what)
+{
+	struct check_out *o = ctx;
+
+	if (o->arr)
+		return json_array_append_new(o->arr, json_pack("{s:s, s:s}", "where", where, "problem", what))
+			       ? DK_ENOMEM
+			       : 0;
+	printf("%s: %s\n", where, what);
+	return 0;
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
+	double timeout = 0;
 	struct dk_err err = DK_ERR_INIT;
+	struct check_out o = { NULL };
+	struct dk_check_stats st;
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, check_usage, NULL, &timeout);
 
-	(void)cli;
-	(void)argc;
-	dk_err_set(&err, DK_EINTERNAL, "%s: not built yet", argv[0]);
-	return cli_fail(&err);
+	if (ret >= 0)
+		return ret;
+	if (dk_repo_open(&r, cli->root, 0, "debkeep check", 0, &err) < 0)
+		return cli_fail(&err);
+	if (cli->json && !(o.arr = json_array())) {
+		dk_repo_close(&r);
+		return EXIT_INTERNAL;
+	}
+	ret = dk_check(&r, report, &o, &st, &err);
+	dk_repo_close(&r);
+	if (ret < 0) {
+		json_decref(o.arr);
+		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
+	}
+	if (o.arr) {
+		if ((ret = cli_json_out(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "objects",
+						  (json_int_t)st.objects, "bytes", (json_int_t)st.bytes, "package_rows",
+						  (json_int_t)st.rows, "snapshots", (json_int_t)st.snapshots,
+						  "published_suites", (json_int_t)st.trees, "pool_files",
+						  (json_int_t)st.pool_files, "unreferenced_objects",
+						  (json_int_t)st.unreferenced, "problems", o.arr))))
+			return ret;
+	} else {
+		fprintf(stderr, "checked %zu objects (%llu bytes), %zu package rows, %zu snapshots, %zu published suites "
+			"(%zu pool files): %zu problems", st.objects, (unsigned long long)st.bytes, st.rows,
+			st.snapshots, st.trees, st.pool_files, st.problems);
+		if (st.unreferenced)
+			fprintf(stderr, "; %zu objects nothing names (gc removes them)", st.unreferenced);
+		fputc('\n', stderr);
+	}
+	return st.problems ? EXIT_FOUND : EXIT_OK;
 }

@@ -1,4 +1,4 @@
-/* cmd-publish.c - debkeep publish: a signed apt repository under ROOT/public/PREFIX from .deb files */
+/* cmd-publish.c - debkeep publish [switch|drop]: signed apt repositories under ROOT/public/PREFIX */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +29,8 @@ static const char publish_usage[] =
 	"$SOURCE_DATE_EPOCH, else the newest .deb's modification time), so publishing the same snapshot\n"
 	"twice gives byte-identical indices. A single argument that is not a file names a snapshot of the\n"
 	"data root; a directory stands for the .deb files in it.\n\n"
+	"       debkeep publish switch SNAPSHOT --suite S [--prefix P]   republish S from another snapshot\n"
+	"       debkeep publish drop --suite S [--prefix P]              remove S and the pool files only it used\n\n"
 	"Exit status: 0 published; 2 usage or input error; 3 internal error.\n";
 
 struct debs {
@@ -151,48 +153,55 @@ static int parse_stamp(const char *s, time_t *out)
 }
 
 /*
- * Publish a snapshot of the data root: its members from the database, the
- * objects as the pool, its creation time as Release's Date; and record the
- * publication, so the snapshot cannot be dropped while it is published.
+ * Publish a snapshot of the data root (open for writing): its members from the database, the objects
+ * as the pool, its creation time as Release's Date; and record the publication with its options, so
+ * the snapshot cannot be dropped while it is published and publish switch can repeat them.
  */
-static int publish_snapshot(struct cli *cli, const char *snapshot, const char *public, const char *prefix,
-			    const char *suite, const char *component, struct dk_publish_opts *o, bool have_date,
-			    size_t *count, struct dk_err *err)
+static int publish_snapshot(struct dk_repo *repo, struct dk_publication *pub, struct dk_publish_opts *o,
+			    bool have_date, size_t *count, struct dk_err *err)
 {
-	struct dk_repo repo;
 	struct dk_snapshot_info info = { 0 };
-	struct snap_pkgs sp = { .root = cli->root, .component = component };
-	char use[PATH_MAX];
+	struct snap_pkgs sp = { .root = repo->root, .component = pub->component };
+	char pubdir[PATH_MAX];
+	const char *public = pub->public;
 	int r;
 
-	r = dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish", DK_REPO_LOCK_TIMEOUT_DEFAULT, err);
-	if (r)
-		return r;
-	r = dk_snapshot_get(&repo, snapshot, &info, err);
+	if (!*public) {
+		snprintf(pubdir, sizeof(pubdir), "%s/public", repo->root);
+		public = pubdir;
+	}
+	r = dk_snapshot_get(repo, pub->snapshot, &info, err);
 	if (!r && !have_date && parse_stamp(info.created, &o->date))
-		r = dk_err_set(err, DK_EINTERNAL, "snapshot '%s': unreadable creation time '%s'", snapshot, info.created);
+		r = dk_err_set(err, DK_EINTERNAL, "snapshot '%s': unreadable creation time '%s'", pub->snapshot,
+			       info.created);
 	if (!r)
-		r = dk_snapshot_packages(&repo, snapshot, take_snapshot_pkg, &sp, err);
+		r = dk_snapshot_packages(repo, pub->snapshot, take_snapshot_pkg, &sp, err);
 	if (r == DK_ENOMEM)
-		dk_err_set(err, DK_ENOMEM, "snapshot '%s': out of memory", snapshot);
+		dk_err_set(err, DK_ENOMEM, "snapshot '%s': out of memory", pub->snapshot);
 	if (!r && sp.n == 0)
-		r = dk_err_set(err, DK_EINPUT, "snapshot '%s': has no packages to publish", snapshot);
+		r = dk_err_set(err, DK_EINPUT, "snapshot '%s': has no packages to publish", pub->snapshot);
 	if (!r)
-		r = dk_publish(public, prefix, suite, sp.v, sp.n, o, err);
-	snprintf(use, sizeof(use), "%s%s%s", prefix, *prefix ? "/" : "", suite);
-	if (!r && !(r = dk_db_begin(&repo.db, err))) {
-		r = dk_snapshot_use(&repo, snapshot, "publication", use, err);
+		r = dk_publish(public, pub->prefix, pub->suite, sp.v, sp.n, o, err);
+	if (!r && !(r = dk_db_begin(&repo->db, err))) {
+		r = dk_publication_record(repo, pub, err);
 		if (!r)
-			r = dk_db_commit(&repo.db, err);
+			r = dk_db_commit(&repo->db, err);
 		if (r)
-			dk_db_rollback(&repo.db);
+			dk_db_rollback(&repo->db);
 	}
 	*count = sp.n;
 	free(sp.v);
 	dk_arena_release(&sp.arena);
 	dk_snapshot_info_release(&info);
-	dk_repo_close(&repo);
 	return r;
+}
+
+/* The --public directory as recorded: absolute, so a later switch from another directory finds it. */
+static char *abs_or_copy(const char *path)
+{
+	char *p = path ? realpath(path, NULL) : NULL;
+
+	return p ? p : path ? strdup(path) : NULL;
 }
 
 static int parse_time(const char *s, time_t *out)
@@ -228,6 +237,201 @@ static const char **split_list(char *s)
 	return v;
 }
 
+static const char switch_usage[] =
+	"usage: debkeep [--root DIR] publish switch SNAPSHOT --suite S [--prefix P] [--date EPOCH] [--json]\n\n"
+	"Republish suite S of prefix P from SNAPSHOT with the options its last 'publish SNAPSHOT' used\n"
+	"(component, codename, origin, label, architectures, signing key), switched in atomically as\n"
+	"publish does; then remove the pool files no index of the prefix names any more (the previous\n"
+	"generation's, which by-hash still serves, stay). Release's Date is the new snapshot's unless\n"
+	"--date is given.\n\n"
+	"Exit status: 0 switched; 2 not published from a snapshot, unknown snapshot, usage or input error.\n";
+
+static const char drop_usage[] =
+	"usage: debkeep [--root DIR] publish drop --suite S [--prefix P] [--public DIR] [--json]\n\n"
+	"Remove suite S of prefix P: its dists/S tree goes in one rename, then the pool files no other\n"
+	"suite of the prefix names; the snapshot it published is no longer in use.\n\n"
+	"Exit status: 0 dropped; 2 not published, usage or input error.\n";
+
+/* --suite, --prefix and the few options switch and drop take; returns -1 to go on, else the exit code. */
+static int parse_target(struct cli *cli, int argc, char **argv, const char *usage, const char **suite,
+			const char **prefix, const char **date, const char **public)
+{
+	static const struct option longopts[] = {
+		{ "suite", required_argument, NULL, 's' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "date", required_argument, NULL, 'd' },
+		{ "public", required_argument, NULL, 'P' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			*suite = optarg;
+			break;
+		case 'p':
+			*prefix = optarg;
+			break;
+		case 'd':
+			if (!date)
+				return cli_usage(cli, "%s: no --date here", argv[0]);
+			*date = optarg;
+			break;
+		case 'P':
+			if (!public)
+				return cli_usage(cli, "%s: no --public here (the publication records it)", argv[0]);
+			*public = optarg;
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_INPUT;
+		}
+	}
+	if (!*suite)
+		return cli_usage(cli, "publish %s: --suite is required", argv[0]);
+	return -1;
+}
+
+static int publish_switch(struct cli *cli, int argc, char **argv)
+{
+	const char *suite = NULL, *prefix = "", *date = NULL;
+	struct dk_publish_opts o = { 0 };
+	struct dk_publication pub;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_repo repo;
+	const char **archs = NULL;
+	char *old = NULL, pubdir[PATH_MAX];
+	size_t n = 0, pruned = 0;
+	int r = parse_target(cli, argc, argv, switch_usage, &suite, &prefix, &date, NULL);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return cli_usage(cli, "publish switch: name one snapshot");
+	if (date && parse_time(date, &o.date) < 0)
+		return cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", date);
+	if (dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish switch", DK_REPO_LOCK_TIMEOUT_DEFAULT,
+			 &err))
+		return cli_fail(&err);
+	r = dk_publication_get(&repo, prefix, suite, &pub, &err);
+	if (r == DK_NOTFOUND)
+		r = dk_err_set(&err, DK_EINPUT, "%s%s%s: not published from a snapshot (use 'publish SNAPSHOT' first)",
+			       prefix, *prefix ? "/" : "", suite);
+	if (r) {
+		dk_repo_close(&repo);
+		return cli_fail(&err);
+	}
+	old = pub.snapshot;
+	if (!(pub.snapshot = strdup(argv[optind])) ||
+	    (pub.architectures && !(archs = split_list(pub.architectures)))) {
+		r = dk_err_set(&err, DK_ENOMEM, "out of memory");
+		goto out;
+	}
+	o.codename = pub.codename;
+	o.origin = pub.origin;
+	o.label = pub.label;
+	o.architectures = archs;
+	o.valid_until = (time_t)pub.valid_until;
+	o.sign_key = pub.sign_key;
+	o.gnupghome = pub.gnupghome;
+	if ((r = publish_snapshot(&repo, &pub, &o, date != NULL, &n, &err)))
+		goto out;
+	if (*pub.public)
+		snprintf(pubdir, sizeof(pubdir), "%s", pub.public);
+	else
+		snprintf(pubdir, sizeof(pubdir), "%s/public", repo.root);
+	r = dk_publish_prune(pubdir, prefix, &pruned, &err);
+out:
+	dk_repo_close(&repo);
+	if (r) {
+		free(old);
+		free(archs);
+		dk_publication_release(&pub);
+		return cli_fail(&err);
+	}
+	if (cli->json)
+		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "prefix", prefix, "suite", suite, "from",
+					   old, "to", pub.snapshot, "packages", (json_int_t)n, "pruned",
+					   (json_int_t)pruned));
+	else
+		printf("switched %s%s%s from snapshot %s to %s (%zu packages, %zu old pool files removed)\n", prefix,
+		       *prefix ? "/" : "", suite, old, pub.snapshot, n, pruned);
+	free(old);
+	free(archs);
+	dk_publication_release(&pub);
+	return r;
+}
+
+static int publish_drop(struct cli *cli, int argc, char **argv)
+{
+	const char *suite = NULL, *prefix = "", *public = NULL;
+	struct dk_publication pub = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_repo repo;
+	char pubdir[PATH_MAX];
+	size_t pruned = 0;
+	bool recorded;
+	int r = parse_target(cli, argc, argv, drop_usage, &suite, &prefix, NULL, &public);
+
+	if (r >= 0)
+		return r;
+	if (argc != optind)
+		return cli_usage(cli, "publish drop: unexpected argument '%s'", argv[optind]);
+	if (dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish drop", DK_REPO_LOCK_TIMEOUT_DEFAULT,
+			 &err))
+		return cli_fail(&err);
+	if ((r = dk_publication_get(&repo, prefix, suite, &pub, &err)) < 0)
+		goto out;
+	recorded = r == 0;
+	if (recorded && *pub.public)
+		snprintf(pubdir, sizeof(pubdir), "%s", pub.public);
+	else if (public)
+		snprintf(pubdir, sizeof(pubdir), "%s", public);
+	else
+		snprintf(pubdir, sizeof(pubdir), "%s/public", repo.root);
+	/*
+	 * The record goes first: a crash then leaves a tree nothing records, which a re-run removes. The
+	 * pin goes even without a record (a publication made before records were kept).
+	 */
+	if (!(r = dk_db_begin(&repo.db, &err))) {
+		if (!(r = dk_publication_forget(&repo, prefix, suite, &err)))
+			r = dk_db_commit(&repo.db, &err);
+		if (r)
+			dk_db_rollback(&repo.db);
+	}
+	if (r < 0 || (r = dk_publish_drop(pubdir, prefix, suite, &pruned, &err)) < 0)
+		goto out;
+	if (r == DK_NOTFOUND && !recorded)
+		r = dk_err_set(&err, DK_EINPUT, "%s%s%s: not published under %s", prefix, *prefix ? "/" : "", suite,
+			       pubdir);
+	else
+		r = 0;
+out:
+	dk_repo_close(&repo);
+	if (r) {
+		dk_publication_release(&pub);
+		return cli_fail(&err);
+	}
+	if (cli->json)
+		r = cli_json_out(json_pack("{s:s, s:s, s:s?, s:I}", "prefix", prefix, "suite", suite, "snapshot",
+					   pub.snapshot, "pruned", (json_int_t)pruned));
+	else
+		printf("dropped %s%s%s%s%s%s (%zu pool files removed)\n", prefix, *prefix ? "/" : "", suite,
+		       recorded ? " (snapshot " : "", recorded ? pub.snapshot : "", recorded ? ")" : "", pruned);
+	dk_publication_release(&pub);
+	return r;
+}
+
 int cmd_publish(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -254,9 +458,17 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 	char **storage = NULL;
 	const char *suite = NULL, *prefix = "", *component = "main", *public = NULL, *date = NULL;
 	const char **archs = NULL;
-	char pubdir[PATH_MAX];
+	char pubdir[PATH_MAX], *archs_arg = NULL;
 	int c, r = EXIT_OK;
 
+	if (argc >= 2 && !strcmp(argv[1], "switch")) {
+		cli->prog = "debkeep publish switch";
+		return publish_switch(cli, argc - 1, argv + 1);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "drop")) {
+		cli->prog = "debkeep publish drop";
+		return publish_drop(cli, argc - 1, argv + 1);
+	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "s:p:c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -287,7 +499,8 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 			break;
 		case 'a':
 			free(archs);
-			if (!(archs = split_list(optarg)))
+			free(archs_arg);
+			if (!(archs_arg = strdup(optarg)) || !(archs = split_list(optarg)))
 				return cli_usage(cli, "out of memory");
 			break;
 		case 'k':
@@ -327,7 +540,38 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 			r = cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", date);
 			goto out;
 		}
-		if (publish_snapshot(cli, argv[optind], public, prefix, suite, component, &o, date != NULL, &n, &err))
+		struct dk_publication pub = { 0 };
+		struct dk_repo repo;
+		int pr;
+
+		pub.prefix = (char *)prefix;
+		pub.suite = (char *)suite;
+		pub.snapshot = argv[optind];
+		pub.public = public == pubdir ? strdup("") : abs_or_copy(public);
+		pub.component = (char *)component;
+		pub.codename = (char *)o.codename;
+		pub.origin = (char *)o.origin;
+		pub.label = (char *)o.label;
+		pub.architectures = archs_arg;
+		pub.sign_key = (char *)o.sign_key;
+		pub.gnupghome = abs_or_copy(o.gnupghome);
+		pub.valid_until = (long long)o.valid_until;
+		if (!pub.public) {
+			free(pub.gnupghome);
+			dk_err_set(&err, DK_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish", DK_REPO_LOCK_TIMEOUT_DEFAULT,
+				 &err)) {
+			free(pub.public);
+			free(pub.gnupghome);
+			goto fail;
+		}
+		pr = publish_snapshot(&repo, &pub, &o, date != NULL, &n, &err);
+		dk_repo_close(&repo);
+		free(pub.public);
+		free(pub.gnupghome);
+		if (pr)
 			goto fail;
 		debs.n = 0;
 		if (cli->json)
@@ -394,5 +638,6 @@ out:
 	free(storage);
 	free(pkgs);
 	free(archs);
+	free(archs_arg);
 	return r;
 }

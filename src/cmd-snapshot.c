@@ -1,4 +1,4 @@
-/* cmd-snapshot.c - debkeep snapshot create|list|show|diff|drop: immutable package sets */
+/* cmd-snapshot.c - debkeep snapshot create|merge|filter|list|show|diff|drop: immutable package sets */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +8,16 @@
 
 #include "cli.h"
 
-enum { OPT_LOCK_TIMEOUT = 256, OPT_FROM_LOCAL, OPT_FROM_MIRROR, OPT_DESCRIPTION, OPT_JSON };
+enum { OPT_LOCK_TIMEOUT = 256, OPT_FROM_LOCAL, OPT_FROM_MIRROR, OPT_DESCRIPTION, OPT_JSON, OPT_KEEP_ALL, OPT_FROM,
+       OPT_LIST, OPT_ARCH };
 
 struct snap_opts {
 	double timeout;
 	bool from_local;
 	const char *from_mirror;
 	const char *description;
+	bool keep_all;
+	const char *from, *list, *arch;
 };
 
 /*
@@ -27,6 +30,10 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, stru
 		{ "from-local", no_argument, NULL, OPT_FROM_LOCAL },
 		{ "from-mirror", required_argument, NULL, OPT_FROM_MIRROR },
 		{ "description", required_argument, NULL, OPT_DESCRIPTION },
+		{ "keep-all", no_argument, NULL, OPT_KEEP_ALL },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "list", required_argument, NULL, OPT_LIST },
+		{ "arch", required_argument, NULL, OPT_ARCH },
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -47,6 +54,18 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, stru
 			break;
 		case OPT_DESCRIPTION:
 			o->description = optarg;
+			break;
+		case OPT_KEEP_ALL:
+			o->keep_all = true;
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_LIST:
+			o->list = optarg;
+			break;
+		case OPT_ARCH:
+			o->arch = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
 			o->timeout = strtod(optarg, &end);
@@ -369,8 +388,93 @@ static int snap_drop(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The new snapshot's summary, as create prints it. */
+static int created(struct cli *cli, struct dk_repo *r, const char *name)
+{
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_snapshot_info info;
+	int ret;
+
+	if (dk_snapshot_get(r, name, &info, &err) < 0) {
+		dk_repo_close(r);
+		return cli_fail(&err);
+	}
+	dk_repo_close(r);
+	if (cli->json)
+		ret = cli_json_out(json_pack("{s:s, s:s, s:s, s:I}", "name", info.name, "origin", info.origin, "created",
+					     info.created, "packages", (json_int_t)info.count));
+	else
+		ret = printf("snapshot %s: %lld packages from %s\n", info.name, info.count, info.origin) < 0 ? EXIT_INTERNAL
+													 : EXIT_OK;
+	dk_snapshot_info_release(&info);
+	return ret;
+}
+
+static const char merge_usage[] =
+	"usage: debkeep snapshot merge NAME A B... [--keep-all] [--description TEXT] [--json]\n\n"
+	"A new snapshot NAME with every package of the snapshots A, B...; where they hold the same\n"
+	"package and architecture at different versions, only the highest (dpkg order) stays, unless\n"
+	"--keep-all keeps every version. Its origin is \"merge:A+B\".\n";
+
+static int snap_merge(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, merge_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (argc - optind < 2) {
+		fputs(merge_usage, stderr);
+		return EXIT_INPUT;
+	}
+	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+		return ret;
+	if (dk_snapshot_merge(&r, argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
+			      o.keep_all, o.description, &err) < 0) {
+		dk_repo_close(&r);
+		return cli_fail(&err);
+	}
+	return created(cli, &r, argv[optind]);
+}
+
+static const char filter_usage[] =
+	"usage: debkeep snapshot filter NAME --from SNAPSHOT --list LIST.yaml [--arch A] [--description TEXT]\n"
+	"                                [--json]\n\n"
+	"A new snapshot NAME with what the package list needs from SNAPSHOT: its packages and their\n"
+	"dependency closure, resolved as 'pkglist resolve' does, over the snapshot's own packages, for\n"
+	"--arch A, else the list's architectures, else the snapshot's. A package the snapshot cannot\n"
+	"satisfy is an error naming it. Its origin is \"filter:SNAPSHOT\".\n";
+
+static int snap_filter(struct cli *cli, int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_repo r;
+	int ret = parse(cli, argc, argv, filter_usage, &o);
+
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 1) {
+		fputs(filter_usage, stderr);
+		return EXIT_INPUT;
+	}
+	if (!o.from || !o.list)
+		return cli_usage(cli, "snapshot filter: --from SNAPSHOT and --list LIST.yaml are required");
+	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+		return ret;
+	if (dk_snapshot_filter(&r, argv[optind], o.from, o.list, o.arch, o.description, &err) < 0) {
+		dk_repo_close(&r);
+		return cli_fail(&err);
+	}
+	return created(cli, &r, argv[optind]);
+}
+
 static const struct cli_command snapshot_commands[] = {
 	{ "create", snap_create, CLI_NEEDS_REPO, "NAME --from-local [COLL] | --from-mirror M", "record a collection's or mirror's packages" },
+	{ "merge", snap_merge, CLI_NEEDS_REPO, "NAME A B... [--keep-all]", "one snapshot from several, highest versions" },
+	{ "filter", snap_filter, CLI_NEEDS_REPO, "NAME --from S --list L", "a package list's closure inside a snapshot" },
 	{ "list", snap_list, CLI_NEEDS_REPO, NULL, "the snapshots" },
 	{ "show", snap_show, CLI_NEEDS_REPO, "NAME", "a snapshot's packages" },
 	{ "diff", snap_diff, CLI_NEEDS_REPO, "A B", "added, removed, upgraded packages, by source" },

@@ -65,4 +65,18 @@ int dk_publish_pkg_from_deb(struct dk_publish_pkg *p, const char *path, const ch
 int dk_sign_release(const char *release, size_t len, const char *key, const char *gnupghome, char **inrelease,
 		    size_t *inrelease_len, char **detached, size_t *detached_len, struct dk_err *err);
 
+/*
+ * Remove the pool files of public_root/prefix that no Packages index of the prefix's suites names,
+ * current or kept by hash for clients holding the previous Release; *pruned counts them.
+ */
+int dk_publish_prune(const char *public_root, const char *prefix, size_t *pruned, struct dk_err *err);
+
+/*
+ * Remove the suite's dists/SUITE (renamed aside in one step, so a reader sees all of it or none), then
+ * prune the pool as dk_publish_prune does. DK_NOTFOUND when the suite was not there (the pool is pruned
+ * all the same, so a drop a crash interrupted completes).
+ */
+int dk_publish_drop(const char *public_root, const char *prefix, const char *suite, size_t *pruned,
+		    struct dk_err *err);
+
 #endif

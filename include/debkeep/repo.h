@@ -10,7 +10,7 @@
 #include "err.h"
 
 /* The repository area's schema version (dk_db_migrate area "repo"). */
-#define DK_REPO_SCHEMA_VERSION 1
+#define DK_REPO_SCHEMA_VERSION 2
 
 #define DK_REPO_LOCK_TIMEOUT_DEFAULT 60.0
 
@@ -184,5 +184,77 @@ int dk_snapshot_diff(struct dk_repo *r, const char *a, const char *b,
  * snapshot_uses (filled by publications and releases) names it.
  */
 int dk_snapshot_drop(struct dk_repo *r, const char *name, struct dk_err *err);
+
+/*
+ * A new snapshot with every package of the sources. Without keep_all, of the rows sharing a (name, arch)
+ * only the highest version (dpkg order) stays; equal versions with other content keep the first source's.
+ * Origin "merge:A+B". DK_EINPUT when name exists or a source does not.
+ */
+int dk_snapshot_merge(struct dk_repo *r, const char *name, const char *const *sources, size_t n, bool keep_all,
+		      const char *description, struct dk_err *err);
+
+/*
+ * A new snapshot holding the dependency closure of the package list at path inside snapshot from,
+ * resolved per architecture (arch, else the list's architectures, else the snapshot's) as
+ * dk_resolve_pkglist does over an index of the snapshot's own stanzas. Origin "filter:FROM".
+ * A list entry the snapshot cannot satisfy is DK_EINPUT naming it.
+ */
+int dk_snapshot_filter(struct dk_repo *r, const char *name, const char *from, const char *list_path,
+		       const char *arch, const char *description, struct dk_err *err);
+
+/* What gc removed, or with dry_run would remove. */
+struct dk_gc_stats {
+	size_t rows;            /* package rows nothing refers to */
+	size_t objects;         /* object files no row names (after the rows went) */
+	uint64_t bytes;
+	size_t linked;          /* unreferenced rows kept because a published pool file links their object */
+	size_t tmp;             /* staging entries of dead processes (tmp/, public/) */
+	uint64_t tmp_bytes;
+	uint64_t downloads_bytes; /* tmp/mirror-* (resumable downloads): kept */
+};
+
+/*
+ * Delete package rows no snapshot or collection refers to and whose object no published tree links
+ * (one transaction), then the object files no row names, then staging left by dead processes. A crash
+ * between leaves only files nothing names, which the next gc removes. r must be a writer.
+ */
+int dk_gc(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, struct dk_err *err);
+
+struct dk_check_stats {
+	size_t objects, rows, snapshots, trees, pool_files;
+	size_t unreferenced; /* objects no row names: garbage for gc, not a problem */
+	uint64_t bytes;
+	size_t problems;
+};
+
+/* One problem: where ("objects/ab/cd...", "snapshot 'x'", "public/p/dists/s/Release") and what. */
+typedef int (*dk_check_fn)(void *ctx, const char *where, const char *what);
+
+/*
+ * Check the data root without changing it: every object's SHA-256, mode 0444 and size against its
+ * row; every row's object; every snapshot, collection and use naming existing rows and snapshots;
+ * every published tree under public/ against its Release and Packages files. The database is read in
+ * one read transaction. Problems go to fn; returns 0 (see st->problems) or a negative code.
+ */
+int dk_check(struct dk_repo *r, dk_check_fn fn, void *ctx, struct dk_check_stats *st, struct dk_err *err);
+
+/* A publication of a snapshot, as recorded so publish switch can repeat it with another snapshot. */
+struct dk_publication {
+	char *prefix, *suite, *snapshot;
+	char *public; /* the public directory given, "" for ROOT/public */
+	char *component;
+	char *codename, *origin, *label, *architectures, *sign_key, *gnupghome; /* NULL: not given */
+	long long valid_until;
+	char *published; /* when, UTC */
+};
+
+/* Record p (replacing the suite's previous record) and its snapshot_uses row; inside the caller's transaction. */
+int dk_publication_record(struct dk_repo *r, const struct dk_publication *p, struct dk_err *err);
+/* DK_NOTFOUND when prefix/suite was never published from a snapshot. */
+int dk_publication_get(struct dk_repo *r, const char *prefix, const char *suite, struct dk_publication *p,
+		       struct dk_err *err);
+/* Remove the record and its snapshot_uses row; inside the caller's transaction. */
+int dk_publication_forget(struct dk_repo *r, const char *prefix, const char *suite, struct dk_err *err);
+void dk_publication_release(struct dk_publication *p);
 
 #endif

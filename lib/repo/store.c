@@ -47,6 +47,15 @@ static const struct dk_db_migration repo_steps[] = {
 	  " BEGIN SELECT RAISE(ABORT, 'a snapshot never changes'); END;"
 	  "CREATE TRIGGER packages_frozen BEFORE UPDATE ON packages"
 	  " BEGIN SELECT RAISE(ABORT, 'a package row never changes'); END;" },
+	/* What a publication was made with, so publish switch can repeat it for another snapshot. */
+	{ 2, "publications",
+	  "CREATE TABLE publications ("
+	  " prefix TEXT NOT NULL, suite TEXT NOT NULL,"
+	  " snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),"
+	  " public TEXT NOT NULL, component TEXT NOT NULL, codename TEXT, origin TEXT, label TEXT,"
+	  " architectures TEXT, sign_key TEXT, gnupghome TEXT, valid_until INTEGER NOT NULL DEFAULT 0,"
+	  " published TEXT NOT NULL,"
+	  " PRIMARY KEY (prefix, suite));" },
 };
 
 static int mkdirs(const char *root, struct dk_err *err)
@@ -120,8 +129,15 @@ int dk_repo_open(struct dk_repo *r, const char *root, unsigned flags, const char
 					 path, v, DK_REPO_SCHEMA_VERSION);
 			goto fail;
 		}
-		if (v < DK_REPO_SCHEMA_VERSION) {
+		if (v == 0) {
 			ret = dk_err_set(err, DK_EINPUT, "%s: no repository schema (run 'debkeep init')", path);
+			goto fail;
+		}
+		/* A reader never writes, so it cannot migrate: any writer (init) brings the schema up. */
+		if (v < DK_REPO_SCHEMA_VERSION) {
+			ret = dk_err_set(err, DK_EINPUT,
+					 "%s: repository schema %d is older than this program's (%d): run 'debkeep init'",
+					 path, v, DK_REPO_SCHEMA_VERSION);
 			goto fail;
 		}
 	}
