@@ -2,6 +2,7 @@
 #ifndef DEBKEEP_IMAGE_H
 #define DEBKEEP_IMAGE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,17 @@ enum dk_unpack_flags {
 int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, struct dk_err *err);
 
 /*
+ * Open path (relative, without "..") beneath the directory rootfd:
+ * openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, or where the kernel
+ * lacks openat2 a walk that follows no symlink at all. A symlink in the way
+ * that leads out is EXDEV. Returns the fd or -1 with errno set.
+ */
+int dk_openat_beneath(int rootfd, const char *path, int flags, unsigned mode);
+
+/* mkdir -p of path beneath rootfd, new directories with mode; returns an O_PATH fd on it, or -1 with errno. */
+int dk_image_mkdirs(int rootfd, const char *path, unsigned mode);
+
+/*
  * Root mode: install pkgs (already in dependency closure) into root as
  * debootstrap and mmdebstrap do: unpack the Essential set and its
  * Pre-Depends, then in a chroot with /proc and a minimal /dev mounted (and
@@ -78,6 +90,10 @@ struct dk_image_opts {
 	const char *tmpdir; /* where the staging root goes; NULL: ROOT/tmp */
 	dk_image_log_fn log;
 	void *log_ctx;
+	/* Called with log_ctx after each package unpacked or installed; may be NULL. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	/* Set (by a signal handler) to stop the build, cleaned up, at the next step; may be NULL. */
+	const volatile sig_atomic_t *cancel;
 };
 
 struct dk_image_result {

@@ -28,21 +28,27 @@ struct dk_sbom_doc {
 };
 
 /*
- * The SBOMs as JSON, deterministic: packages by name and arch, serial
- * number and document namespace derived from the content (no random UUID,
- * no wall clock). Each package: version, purl pkg:deb/DISTRO/NAME@VERSION?arch=A
- * (with &distro=CODENAME when known), SHA-256 of its .deb, its source
- * package, license.
+ * The SBOMs as JSON, appended to out, deterministic: packages by name, arch
+ * and version (the order given does not matter), serial number and document
+ * namespace derived from the content (no random UUID, no wall clock). Each
+ * package: version, purl pkg:deb/DISTRO/NAME@VERSION?arch=A (with
+ * &distro=CODENAME when known; '+' percent-encoded, ':' not, as the purl
+ * spec says), SHA-256 of its .deb, its source package, license. name,
+ * version and arch are required and checked against Debian's syntax, so a
+ * purl never needs more escaping; the same package twice is DK_EINPUT.
+ * docs/sbom.md lists every field.
  */
 int dk_sbom_cyclonedx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err *err);
 int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err *err);
 
 /*
  * The license of a machine-readable debian/copyright (DEP-5) as one SPDX
- * expression: the licenses of every Files paragraph, Debian's short names
- * mapped to SPDX identifiers (GPL-2+ is GPL-2.0-or-later), joined with AND.
- * DK_NOTFOUND when the file is not machine-readable; DK_EINPUT, naming the
- * line, when it claims to be and is malformed.
+ * expression in *expr (malloc'd, the caller frees it): the licenses of every
+ * Files paragraph, Debian's short names mapped to SPDX identifiers (GPL-2+ is
+ * GPL-2.0-or-later, unknown names LicenseRef-NAME), de-duplicated, sorted,
+ * joined with AND. DK_NOTFOUND (and *expr NULL) when the file is not
+ * machine-readable or names no license; DK_EINPUT, naming the line, when it
+ * claims to be and is malformed. name is the file's name in messages.
  */
 int dk_copyright_license(const char *text, size_t len, const char *name, char **expr, struct dk_err *err);
 

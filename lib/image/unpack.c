@@ -1,7 +1,913 @@
-/* unpack.c - safe unpacking of a .deb data.tar into a staging root (stub) */
-#include <debkeep/err.h>
+/* unpack.c - safe unpacking of a .deb data.tar into a staging root, and dpkg's info files for it */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <debkeep/buf.h>
+#include <debkeep/image.h>
 
 #include "banned.h"
 
-extern int dk_stub_unpack;
-int dk_stub_unpack;
+/* All control members of one package together: md5sums of a large package run to megabytes, not more. */
+#define CONTROL_MAX ((size_t)32 << 20)
+#define NAME_MAX_LEN 4096
+
+static atomic_int no_openat2;
+
+/* The pre-5.6 way: every component opened with O_NOFOLLOW, so no symlink is followed at all. */
+static int open_walk(int rootfd, const char *path, int flags, unsigned mode)
+{
+	char comp[NAME_MAX_LEN];
+	const char *p = path, *slash;
+	int dfd = rootfd, fd;
+
+	while ((slash = strchr(p, '/'))) {
+		size_t n = (size_t)(slash - p);
+
+		if (n == 0 || n >= sizeof(comp)) {
+			p = slash + 1;
+			if (n == 0)
+				continue;
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		if (strcmp(comp, "..") == 0) {
+			errno = EXDEV;
+			goto fail;
+		}
+		fd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ELOOP)
+				errno = EXDEV;
+			goto fail;
+		}
+		if (dfd != rootfd)
+			close(dfd);
+		dfd = fd;
+		p = slash + 1;
+	}
+	if (strcmp(p, "..") == 0) {
+		errno = EXDEV;
+		goto fail;
+	}
+	fd = openat(dfd, *p ? p : ".", flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (dfd != rootfd) {
+		int e = errno;
+
+		close(dfd);
+		errno = e;
+	}
+	return fd;
+fail:
+	if (dfd != rootfd) {
+		int e = errno;
+
+		close(dfd);
+		errno = e;
+	}
+	return -1;
+}
+
+int dk_openat_beneath(int rootfd, const char *path, int flags, unsigned mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (!*path)
+		path = ".";
+	if (!atomic_load_explicit(&no_openat2, memory_order_relaxed)) {
+		do
+			fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+		if (fd >= 0 || errno != ENOSYS)
+			return (int)fd;
+		atomic_store_explicit(&no_openat2, 1, memory_order_relaxed);
+	}
+	return open_walk(rootfd, path, flags, mode);
+}
+
+struct unpack {
+	int rootfd;
+	const struct dk_image_pkg *p;
+	unsigned flags;
+	bool owners; /* running as root: numeric owners kept */
+	struct archive *outer;
+	const char *member; /* the ar member being read (control.tar.xz, data.tar.xz...), for messages */
+	char *dir;          /* the parent directory dirfd is open on, relative to the root */
+	int dirfd;
+	struct dk_buf list;    /* PKG.list */
+	struct dk_buf control; /* the control members to install: NAME, NUL, mode and size (binary), bytes */
+	char buf[1 << 16];
+	struct dk_err *err;
+};
+
+static la_ssize_t member_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct unpack *u = ctx;
+	size_t size;
+	la_int64_t off;
+	int rc = archive_read_data_block(u->outer, buf, &size, &off);
+
+	if (rc == ARCHIVE_EOF)
+		return 0;
+	if (rc != ARCHIVE_OK) {
+		archive_set_error(a, EINVAL, "%s", archive_error_string(u->outer));
+		return -1;
+	}
+	return (la_ssize_t)size;
+}
+
+/*
+ * The member's path made relative and clean: "./usr//bin/" is "usr/bin", "." and "./" are "".
+ * Absolute names and ".." components are refused: dpkg-deb never writes them.
+ */
+static bool clean_path(const char *in, struct dk_buf *out)
+{
+	const char *p = in;
+
+	dk_buf_reset(out);
+	if (!in || *in == '/')
+		return false;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (out->len)
+				dk_buf_addc(out, '/');
+			dk_buf_add(out, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return !out->failed && out->len < NAME_MAX_LEN;
+}
+
+static int escapes(struct unpack *u, const char *name)
+{
+	return dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: escapes the root", u->p->name, u->member, name);
+}
+
+/*
+ * A failing call here is the package's doing (a directory where it puts a
+ * file, a hard link to nothing) or a full disk: both the user's to fix, so
+ * DK_EINPUT, with the package and member named.
+ */
+static int sys_fail(struct unpack *u, const char *name, const char *what)
+{
+	int r;
+
+	if (errno == EXDEV || errno == ELOOP)
+		return escapes(u, name);
+	r = dk_err_errno(u->err, "%s: %s: %s: %s", u->p->name, u->member, name, what);
+	if (r == DK_EIO && u->err)
+		u->err->code = DK_EINPUT;
+	return r == DK_EIO ? DK_EINPUT : r;
+}
+
+/* Point dirfd at the parent of path (its length plen) inside the root; base gets the last component. */
+static int enter_parent(struct unpack *u, const char *path, const char **base, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t plen = slash ? (size_t)(slash - path) : 0;
+	int fd;
+
+	*base = slash ? slash + 1 : path;
+	if (u->dirfd >= 0 && strlen(u->dir) == plen && memcmp(u->dir, path, plen) == 0)
+		return 0;
+	if (u->dirfd >= 0)
+		close(u->dirfd);
+	u->dirfd = -1;
+	memcpy(u->dir, path, plen);
+	u->dir[plen] = '\0';
+	fd = dk_openat_beneath(u->rootfd, u->dir, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return sys_fail(u, name, "cannot open its directory");
+	u->dirfd = fd;
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* dpkg's way to replace what is there: the new object under BASE.dpkg-new, then renamed over BASE. */
+static int tmp_name(struct unpack *u, const char *base, char *out, size_t n, const char *name)
+{
+	if ((size_t)snprintf(out, n, "%s.dpkg-new", base) >= n) {
+		errno = ENAMETOOLONG;
+		return sys_fail(u, name, "name too long");
+	}
+	if (unlinkat(u->dirfd, out, 0) && errno != ENOENT)
+		return sys_fail(u, name, "cannot remove a stale .dpkg-new");
+	return 0;
+}
+
+static int finish_meta(struct unpack *u, struct archive_entry *e, int fd, const char *base, const char *name)
+{
+	struct timespec ts[2] = { { archive_entry_mtime(e), 0 }, { archive_entry_mtime(e), 0 } };
+	mode_t mode = archive_entry_perm(e) & 07777;
+	int rc;
+
+	if (u->owners) {
+		rc = fd >= 0 ? fchown(fd, archive_entry_uid(e), archive_entry_gid(e))
+			     : fchownat(u->dirfd, base, archive_entry_uid(e), archive_entry_gid(e),
+					AT_SYMLINK_NOFOLLOW);
+		if (rc)
+			return sys_fail(u, name, "chown");
+	}
+	/* After chown, which clears set-id bits; explicit, so the umask plays no part. */
+	if (fd >= 0 && fchmod(fd, mode))
+		return sys_fail(u, name, "chmod");
+	if ((fd >= 0 ? futimens(fd, ts) : utimensat(u->dirfd, base, ts, AT_SYMLINK_NOFOLLOW)))
+		return sys_fail(u, name, "set its time");
+	return 0;
+}
+
+static int put_file(struct unpack *u, struct archive *a, struct archive_entry *e, const char *base, const char *name)
+{
+	char tmp[NAME_MAX_LEN + 16];
+	const char *target = base;
+	la_ssize_t n;
+	int fd, r;
+
+	fd = openat(u->dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		if ((r = tmp_name(u, base, tmp, sizeof(tmp), name)))
+			return r;
+		target = tmp;
+		fd = openat(u->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd < 0)
+		return sys_fail(u, name, "cannot create");
+	while ((n = archive_read_data(a, u->buf, sizeof(u->buf))) > 0) {
+		if (write_all(fd, u->buf, (size_t)n)) {
+			r = sys_fail(u, name, "write");
+			goto fail;
+		}
+	}
+	if (n < 0) {
+		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: %s", u->p->name, u->member, name,
+			       archive_error_string(a));
+		goto fail;
+	}
+	if ((r = finish_meta(u, e, fd, target, name)))
+		goto fail;
+	if (close(fd)) {
+		fd = -1;
+		r = sys_fail(u, name, "write");
+		goto fail;
+	}
+	if (target != base && renameat(u->dirfd, target, u->dirfd, base)) {
+		r = sys_fail(u, name, "cannot replace");
+		unlinkat(u->dirfd, target, 0);
+		return r;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(u->dirfd, target, 0);
+	return r;
+}
+
+static int put_dir(struct unpack *u, struct archive_entry *e, const char *path, const char *base, const char *name)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(u->dirfd, base, 0700) == 0)
+		goto meta;
+	if (errno != EEXIST || fstatat(u->dirfd, base, &st, AT_SYMLINK_NOFOLLOW))
+		return sys_fail(u, name, "cannot create directory");
+	if (S_ISLNK(st.st_mode)) {
+		/* A symlink to a directory stands for it, as dpkg has it (/lib -> usr/lib); only inside the root. */
+		fd = dk_openat_beneath(u->rootfd, path, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0 && errno == ENOTDIR)
+			return dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: a symlink to a non-directory is in the way",
+					  u->p->name, u->member, name);
+		if (fd < 0)
+			return sys_fail(u, name, "cannot open directory");
+		close(fd);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: a file is in the way of this directory", u->p->name,
+				  u->member, name);
+meta:
+	/* An existing directory is merged: only its owner and mode follow the package. */
+	if (u->owners && fchownat(u->dirfd, base, archive_entry_uid(e), archive_entry_gid(e), AT_SYMLINK_NOFOLLOW))
+		return sys_fail(u, name, "chown");
+	if (fchmodat(u->dirfd, base, archive_entry_perm(e) & 07777, 0))
+		return sys_fail(u, name, "chmod");
+	return 0;
+}
+
+static int put_symlink(struct unpack *u, struct archive_entry *e, const char *base, const char *name)
+{
+	const char *to = archive_entry_symlink(e);
+	char tmp[NAME_MAX_LEN + 16];
+	int r;
+
+	if (!to || !*to)
+		return dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: symlink without a target", u->p->name, u->member,
+				  name);
+	/* The target is data: it may point anywhere, nothing here follows it. */
+	if (symlinkat(to, u->dirfd, base) == 0)
+		return finish_meta(u, e, -1, base, name);
+	if (errno != EEXIST)
+		return sys_fail(u, name, "cannot create symlink");
+	if ((r = tmp_name(u, base, tmp, sizeof(tmp), name)))
+		return r;
+	if (symlinkat(to, u->dirfd, tmp))
+		return sys_fail(u, name, "cannot create symlink");
+	if ((r = finish_meta(u, e, -1, tmp, name)) == 0 && renameat(u->dirfd, tmp, u->dirfd, base))
+		r = sys_fail(u, name, "cannot replace");
+	if (r)
+		unlinkat(u->dirfd, tmp, 0);
+	return r;
+}
+
+static int put_hardlink(struct unpack *u, const char *base, const char *name, struct dk_buf *scratch)
+{
+	char tmp[NAME_MAX_LEN + 16];
+	const char *slash, *tbase;
+	int tfd, r = 0;
+
+	slash = strrchr(scratch->data, '/');
+	tbase = slash ? slash + 1 : scratch->data;
+	if (slash)
+		scratch->data[slash - scratch->data] = '\0';
+	tfd = dk_openat_beneath(u->rootfd, slash ? scratch->data : "", O_PATH | O_DIRECTORY, 0);
+	if (tfd < 0)
+		return sys_fail(u, name, "cannot open the hard link's target directory");
+	/* linkat without AT_SYMLINK_FOLLOW links the name itself: a symlink there is not followed. */
+	if (linkat(tfd, tbase, u->dirfd, base, 0) == 0)
+		goto out;
+	if (errno != EEXIST) {
+		r = sys_fail(u, name, "cannot create hard link");
+		goto out;
+	}
+	if ((r = tmp_name(u, base, tmp, sizeof(tmp), name)))
+		goto out;
+	if (linkat(tfd, tbase, u->dirfd, tmp, 0))
+		r = sys_fail(u, name, "cannot create hard link");
+	else if (renameat(u->dirfd, tmp, u->dirfd, base)) {
+		r = sys_fail(u, name, "cannot replace");
+		unlinkat(u->dirfd, tmp, 0);
+	}
+out:
+	close(tfd);
+	return r;
+}
+
+static int put_node(struct unpack *u, struct archive_entry *e, const char *base, const char *name)
+{
+	mode_t type = archive_entry_filetype(e);
+	char tmp[NAME_MAX_LEN + 16];
+	const char *target = base;
+	int r;
+
+	if (u->flags & DK_UNPACK_NO_DEVICES)
+		return dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: %s refused in extract mode", u->p->name, u->member,
+				  name, type == AE_IFIFO ? "fifo" : "device node");
+	if ((r = tmp_name(u, base, tmp, sizeof(tmp), name)))
+		return r;
+	target = tmp;
+	if (mknodat(u->dirfd, target, type | 0600, archive_entry_rdev(e)))
+		return sys_fail(u, name, "mknod");
+	if ((r = finish_meta(u, e, -1, target, name)) == 0 &&
+	    fchmodat(u->dirfd, target, archive_entry_perm(e) & 07777, 0))
+		r = sys_fail(u, name, "chmod");
+	if (r == 0 && renameat(u->dirfd, target, u->dirfd, base))
+		r = sys_fail(u, name, "cannot replace");
+	if (r)
+		unlinkat(u->dirfd, target, 0);
+	return r;
+}
+
+static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entry *e, struct dk_buf *path,
+			struct dk_buf *scratch)
+{
+	const char *name = archive_entry_pathname(e);
+	const char *hard = archive_entry_hardlink(e);
+	const char *base;
+	int r;
+
+	if (!clean_path(name, path))
+		return escapes(u, name ? name : "(no name)");
+	if (path->len == 0) {
+		/* The root itself ("./"): the staging root's own mode is the build's, not a package's. */
+		if (archive_entry_filetype(e) != AE_IFDIR)
+			return escapes(u, name);
+		return dk_buf_adds(&u->list, "/.\n");
+	}
+	if (hard && (!clean_path(hard, scratch) || scratch->len == 0))
+		return escapes(u, name);
+	if ((r = enter_parent(u, path->data, &base, name)))
+		return r;
+	if (hard)
+		r = put_hardlink(u, base, name, scratch);
+	else {
+		switch (archive_entry_filetype(e)) {
+		case AE_IFREG:
+			r = put_file(u, a, e, base, name);
+			break;
+		case AE_IFDIR:
+			r = put_dir(u, e, path->data, base, name);
+			break;
+		case AE_IFLNK:
+			r = put_symlink(u, e, base, name);
+			break;
+		case AE_IFCHR:
+		case AE_IFBLK:
+		case AE_IFIFO:
+			r = put_node(u, e, base, name);
+			break;
+		default:
+			r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: unsupported file type", u->p->name, u->member,
+				       name);
+		}
+	}
+	if (r)
+		return r;
+	dk_buf_addc(&u->list, '/');
+	dk_buf_add(&u->list, path->data, path->len);
+	return dk_buf_addc(&u->list, '\n');
+}
+
+static struct archive *open_control(struct unpack *u)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open(a, u, NULL, member_read, NULL) != ARCHIVE_OK) {
+		dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/*
+ * data.tar is decompressed by a second thread into a ring the tar reader
+ * drains: xz or zstd decompression overlaps the file system calls, which
+ * are the other half of the time. The files are still written by one
+ * thread in archive order, so the result does not depend on scheduling.
+ */
+#define RING_SIZE ((size_t)4 << 20)
+
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf;
+	size_t head, len;
+	bool eof, stop, failed;
+	char msg[256];
+	struct unpack *u;
+	char chunk[1 << 16]; /* the consumer's view of what it took */
+};
+
+static void *decompress(void *arg)
+{
+	struct ring *r = arg;
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char buf[1 << 16];
+	la_ssize_t n = -1;
+	bool ok = false;
+
+	if (a) {
+		archive_read_support_filter_gzip(a);
+		archive_read_support_filter_xz(a);
+		archive_read_support_filter_zstd(a);
+		archive_read_support_filter_bzip2(a);
+		archive_read_support_filter_lzma(a);
+		archive_read_support_format_raw(a);
+	}
+	if (a && archive_read_open(a, r->u, NULL, member_read, NULL) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+			size_t off = 0;
+
+			pthread_mutex_lock(&r->mu);
+			while (off < (size_t)n && !r->stop) {
+				size_t tail, room;
+
+				while (r->len == RING_SIZE && !r->stop)
+					pthread_cond_wait(&r->cv, &r->mu);
+				tail = (r->head + r->len) % RING_SIZE;
+				room = RING_SIZE - r->len;
+				if (room > RING_SIZE - tail)
+					room = RING_SIZE - tail;
+				if (room > (size_t)n - off)
+					room = (size_t)n - off;
+				memcpy(r->buf + tail, buf + off, room);
+				r->len += room;
+				off += room;
+				pthread_cond_broadcast(&r->cv);
+			}
+			if (r->stop) {
+				pthread_mutex_unlock(&r->mu);
+				break;
+			}
+			pthread_mutex_unlock(&r->mu);
+		}
+		ok = n == 0;
+	}
+	pthread_mutex_lock(&r->mu);
+	if (!ok && !r->stop) {
+		r->failed = true;
+		snprintf(r->msg, sizeof(r->msg), "%s", a && archive_error_string(a) ? archive_error_string(a)
+										 : "cannot decompress");
+	}
+	r->eof = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (a)
+		archive_read_free(a);
+	return NULL;
+}
+
+static la_ssize_t ring_read(struct archive *a, void *ctx, const void **out)
+{
+	struct ring *r = ctx;
+	size_t n;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->len == 0 && !r->eof)
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->len == 0 && r->failed) {
+		archive_set_error(a, EINVAL, "%s", r->msg);
+		pthread_mutex_unlock(&r->mu);
+		return -1;
+	}
+	n = r->len < sizeof(r->chunk) ? r->len : sizeof(r->chunk);
+	if (n > RING_SIZE - r->head)
+		n = RING_SIZE - r->head;
+	memcpy(r->chunk, r->buf + r->head, n);
+	r->head = (r->head + n) % RING_SIZE;
+	r->len -= n;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	*out = r->chunk;
+	return (la_ssize_t)n;
+}
+
+static int unpack_data(struct unpack *u)
+{
+	struct dk_buf path = DK_BUF_INIT, scratch = DK_BUF_INIT;
+	struct ring *ring = calloc(1, sizeof(*ring));
+	struct archive_entry *e;
+	struct archive *a = NULL;
+	pthread_t thread;
+	bool started = false;
+	int r = 0, rc;
+
+	if (!ring || !(ring->buf = malloc(RING_SIZE)) || !(a = archive_read_new())) {
+		r = dk_err_set(u->err, DK_ENOMEM, "%s: out of memory", u->p->name);
+		goto out;
+	}
+	ring->u = u;
+	pthread_mutex_init(&ring->mu, NULL);
+	pthread_cond_init(&ring->cv, NULL);
+	if (pthread_create(&thread, NULL, decompress, ring)) {
+		r = dk_err_set(u->err, DK_EIO, "%s: cannot start a thread", u->p->name);
+		goto out;
+	}
+	started = true;
+	archive_read_support_format_tar(a);
+	if (archive_read_open(a, ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
+		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
+		goto out;
+	}
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK)
+		if ((r = unpack_entry(u, a, e, &path, &scratch)))
+			goto out;
+	if (rc != ARCHIVE_EOF)
+		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
+out:
+	if (started) {
+		pthread_mutex_lock(&ring->mu);
+		ring->stop = true;
+		pthread_cond_broadcast(&ring->cv);
+		pthread_mutex_unlock(&ring->mu);
+		pthread_join(thread, NULL);
+		pthread_mutex_destroy(&ring->mu);
+		pthread_cond_destroy(&ring->cv);
+	}
+	if (a)
+		archive_read_free(a);
+	if (ring)
+		free(ring->buf);
+	free(ring);
+	dk_buf_release(&path);
+	dk_buf_release(&scratch);
+	return r;
+}
+
+/* Control member names dpkg installs as info files: plain names, never "control" itself. */
+static bool info_name(const char *s)
+{
+	size_t n = 0;
+
+	if (!s || *s == '.' || strcmp(s, "control") == 0)
+		return false;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') ||
+		      s[n] == '_' || s[n] == '-' || s[n] == '.' || s[n] == '+'))
+			return false;
+	return n > 0 && n < 64;
+}
+
+static int read_control(struct unpack *u)
+{
+	struct archive_entry *e;
+	struct archive *a;
+	int r = 0, rc;
+
+	if (!(a = open_control(u)))
+		return u->err && u->err->code ? u->err->code : dk_err_set(u->err, DK_ENOMEM, "out of memory");
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		la_ssize_t n;
+		unsigned mode = archive_entry_perm(e) & 0777;
+		size_t start;
+
+		if (name && name[0] == '.' && name[1] == '/')
+			name += 2;
+		if (archive_entry_filetype(e) != AE_IFREG || !info_name(name))
+			continue;
+		dk_buf_adds(&u->control, name);
+		dk_buf_addc(&u->control, '\0');
+		dk_buf_add(&u->control, &mode, sizeof(mode));
+		start = u->control.len;
+		dk_buf_add(&u->control, &(size_t){ 0 }, sizeof(size_t));
+		while ((n = archive_read_data(a, u->buf, sizeof(u->buf))) > 0)
+			dk_buf_add(&u->control, u->buf, (size_t)n);
+		if (n < 0) {
+			rc = ARCHIVE_FATAL;
+			break;
+		}
+		if (u->control.failed) {
+			r = dk_err_set(u->err, DK_EINPUT, "%s: %s: control members larger than %zu MiB", u->p->name,
+				       u->member, CONTROL_MAX >> 20);
+			goto out;
+		}
+		memcpy(u->control.data + start, &(size_t){ u->control.len - start - sizeof(size_t) }, sizeof(size_t));
+	}
+	if (rc != ARCHIVE_EOF)
+		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
+out:
+	archive_read_free(a);
+	return r;
+}
+
+int dk_image_mkdirs(int rootfd, const char *path, unsigned mode)
+{
+	char buf[NAME_MAX_LEN];
+	size_t n = strlen(path);
+	int dfd;
+
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	dfd = dk_openat_beneath(rootfd, "", O_PATH | O_DIRECTORY, 0);
+	for (char *c = buf; dfd >= 0 && c;) {
+		char *s = strchr(c, '/');
+		int fd;
+
+		if (s)
+			*s = '\0';
+		if (mkdirat(dfd, c, 0700) == 0)
+			fchmodat(dfd, c, mode, 0);
+		else if (errno != EEXIST)
+			goto fail;
+		fd = dk_openat_beneath(rootfd, buf, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0)
+			goto fail;
+		close(dfd);
+		dfd = fd;
+		if (s)
+			*s = '/';
+		c = s ? s + 1 : NULL;
+	}
+	return dfd;
+fail:
+	if (dfd >= 0) {
+		int e = errno;
+
+		close(dfd);
+		errno = e;
+	}
+	return -1;
+}
+
+static bool multiarch_same(const char *control)
+{
+	for (const char *l = control; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncasecmp(l, "Multi-Arch:", 11) == 0) {
+			l += 11;
+			while (*l == ' ' || *l == '\t')
+				l++;
+			return strncmp(l, "same", 4) == 0 && (l[4] == '\n' || l[4] == '\0' || l[4] == ' ');
+		}
+	}
+	return false;
+}
+
+static int write_info(struct unpack *u, int infofd, const char *prefix, const char *what, const void *data,
+		      size_t len, unsigned mode)
+{
+	char name[512], tmp[540];
+	int fd;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.%s", prefix, what) >= sizeof(name))
+		return dk_err_set(u->err, DK_EINPUT, "%s: info file name too long", u->p->name);
+	snprintf(tmp, sizeof(tmp), "%s.dpkg-new", name);
+	unlinkat(infofd, tmp, 0);
+	fd = openat(infofd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, data, len) || fchmod(fd, mode) || close(fd)) {
+		int r = dk_err_errno(u->err, "%s: var/lib/dpkg/info/%s", u->p->name, name);
+
+		if (fd >= 0)
+			close(fd);
+		unlinkat(infofd, tmp, 0);
+		return r;
+	}
+	if (renameat(infofd, tmp, infofd, name)) {
+		unlinkat(infofd, tmp, 0);
+		return dk_err_errno(u->err, "%s: var/lib/dpkg/info/%s", u->p->name, name);
+	}
+	return 0;
+}
+
+static int write_infos(struct unpack *u)
+{
+	char prefix[256];
+	int infofd, r;
+
+	if (multiarch_same(u->p->control))
+		snprintf(prefix, sizeof(prefix), "%s:%s", u->p->name, u->p->arch);
+	else
+		snprintf(prefix, sizeof(prefix), "%s", u->p->name);
+	if ((r = dk_buf_check(&u->list, u->err, "file list"))) {
+		dk_err_prefix(u->err, "%s", u->p->name);
+		return r;
+	}
+	infofd = dk_image_mkdirs(u->rootfd, "var/lib/dpkg/info", 0755);
+	if (infofd < 0)
+		return dk_err_errno(u->err, "%s: var/lib/dpkg/info", u->p->name);
+	r = write_info(u, infofd, prefix, "list", u->list.data, u->list.len, 0644);
+	for (size_t off = 0; r == 0 && off < u->control.len;) {
+		const char *name = u->control.data + off;
+		unsigned mode;
+		size_t len;
+
+		off += strlen(name) + 1;
+		memcpy(&mode, u->control.data + off, sizeof(mode));
+		off += sizeof(mode);
+		memcpy(&len, u->control.data + off, sizeof(len));
+		off += sizeof(len);
+		r = write_info(u, infofd, prefix, name, u->control.data + off, len, mode);
+		off += len;
+	}
+	close(infofd);
+	return r;
+}
+
+static bool member_is(const char *p, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(p, base, n))
+		return false;
+	p += n;
+	return !*p || !strcmp(p, ".gz") || !strcmp(p, ".xz") || !strcmp(p, ".zst") ||
+	       (!strcmp(base, "data.tar") && (!strcmp(p, ".bz2") || !strcmp(p, ".lzma")));
+}
+
+int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, struct dk_err *err)
+{
+	struct unpack *u = calloc(1, sizeof(*u));
+	struct archive_entry *e;
+	char member[64];
+	int r = 0, rc, idx = 0;
+	bool control = false, data = false;
+
+	if (!u || !(u->dir = malloc(NAME_MAX_LEN + 1))) {
+		free(u);
+		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", p->name);
+	}
+	u->rootfd = rootfd;
+	u->p = p;
+	u->flags = flags;
+	u->owners = geteuid() == 0;
+	u->dirfd = -1;
+	u->err = err;
+	dk_buf_init(&u->list, 0);
+	dk_buf_init(&u->control, CONTROL_MAX);
+	u->member = "";
+	if (!(u->outer = archive_read_new())) {
+		r = dk_err_set(err, DK_ENOMEM, "%s: out of memory", p->name);
+		goto out;
+	}
+	archive_read_support_format_ar(u->outer);
+	if (archive_read_open_filename(u->outer, p->deb, 1 << 16) != ARCHIVE_OK) {
+		r = dk_err_set(err, DK_EINPUT, "%s: %s: %s", p->name, p->deb, archive_error_string(u->outer));
+		goto out;
+	}
+	/* dpkg's order: debian-binary, control.tar*, data.tar*; only names starting with '_' may stand between. */
+	while (!data && (rc = archive_read_next_header(u->outer, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+
+		snprintf(member, sizeof(member), "%s", name ? name : "");
+		u->member = member;
+		if (idx++ == 0) {
+			la_ssize_t n = archive_read_data(u->outer, u->buf, 64);
+
+			if (strcmp(member, "debian-binary") || n < 4 || memcmp(u->buf, "2.", 2)) {
+				r = dk_err_set(err, DK_EINPUT, "%s: not a .deb (no debian-binary 2.x first)", p->name);
+				goto out;
+			}
+		} else if (member[0] == '_') {
+			continue;
+		} else if (!control && member_is(member, "control.tar")) {
+			control = true;
+			if ((flags & DK_UNPACK_DPKG_INFO) && (r = read_control(u)))
+				goto out;
+		} else if (control && member_is(member, "data.tar")) {
+			data = true;
+			if ((r = unpack_data(u)))
+				goto out;
+		} else {
+			r = dk_err_set(err, DK_EINPUT, "%s: unexpected member '%s' before %s", p->name, member,
+				       control ? "data.tar" : "control.tar");
+			goto out;
+		}
+	}
+	if (!data) {
+		if (rc != ARCHIVE_EOF)
+			r = dk_err_set(err, DK_EINPUT, "%s: %s", p->name,
+				       idx == 0 ? "not a .deb (not an ar archive)" : archive_error_string(u->outer));
+		else
+			r = dk_err_set(err, DK_EINPUT, "%s: not a .deb (no %s member)", p->name,
+				       control ? "data.tar" : "control.tar");
+		goto out;
+	}
+	if (flags & DK_UNPACK_DPKG_INFO)
+		r = write_infos(u);
+out:
+	if (u->outer)
+		archive_read_free(u->outer);
+	if (u->dirfd >= 0)
+		close(u->dirfd);
+	dk_buf_release(&u->list);
+	dk_buf_release(&u->control);
+	free(u->dir);
+	free(u);
+	return r;
+}

@@ -1,0 +1,81 @@
+#!/bin/bash
+# build-extract.sh - `debkeep build --mode extract` of the CIP Core example beside `mmdebstrap --variant=extract`
+# with the same packages (debkeep's manifest) from the same snapshot, published by debkeep and served over HTTP
+# by `debkeep serve` (and over copy://, no HTTP at all). Both write a plain tar (compression is not what is
+# measured). The real .debs come through tests/lib/real-snapshot.sh (cached). Prints wall and CPU times, the
+# ratios mmdebstrap/debkeep, and how the two trees compare.
+#
+#   bench/build-extract.sh [DEBKEEP] [ARCH]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+debkeep=$(realpath "${1:-$top/build/src/debkeep}")
+arch=${2:-$(dpkg --print-architecture)}
+list=$top/docs/examples/cip-core.yaml
+cache=${DEBKEEP_TEST_CACHE:-/var/cache/debkeep-test}
+command -v mmdebstrap >/dev/null || { echo "build-extract.sh: mmdebstrap is needed" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+server=
+cleanup() {
+	[ -z "$server" ] || kill "$server" 2>/dev/null
+	rm -rf --one-file-system "$tmp"
+}
+trap cleanup EXIT
+
+root=$("$top/tests/lib/real-snapshot.sh" "$debkeep" "$cache/build-root-$arch" "$arch" "$list" cip)
+"$debkeep" --root "$root" publish cip --prefix dk --suite bookworm --codename bookworm --public "$tmp/public" >/dev/null
+"$debkeep" --root "$root" serve --listen 127.0.0.1:0 --public "$tmp/public" >"$tmp/serve.out" 2>&1 &
+server=$!
+for _ in $(seq 50); do grep -q http "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://[0-9.:]*/' "$tmp/serve.out")dk
+
+# timed NAME CMD...: wall, user and system seconds into $tmp/NAME.time
+timed() {
+	local name=$1
+	shift
+	/usr/bin/time -f '%e %U %S' -o "$tmp/$name.time" "$@" >"$tmp/$name.out" 2>&1 ||
+		{ cat "$tmp/$name.out" >&2; exit 3; }
+}
+
+timed debkeep "$debkeep" --root "$root" build --snapshot cip --list "$list" --arch "$arch" -o "$tmp/dk.tar" \
+	--mode extract --tmpdir "$tmp"
+pkgs=$(cut -d' ' -f1 "$tmp/dk.tar.manifest" | paste -sd,)
+timed mmdebstrap-http mmdebstrap --quiet --variant=extract --architectures="$arch" --include="$pkgs" \
+	bookworm "$tmp/mm-http.tar" "deb [trusted=yes] $url bookworm main"
+timed mmdebstrap-copy mmdebstrap --quiet --variant=extract --architectures="$arch" --include="$pkgs" \
+	bookworm "$tmp/mm-copy.tar" "deb [trusted=yes] copy://$tmp/public/dk bookworm main"
+
+read -r dw du ds <"$tmp/debkeep.time"
+echo "packages: $(wc -l <"$tmp/dk.tar.manifest") ($arch), image $(stat -c %s "$tmp/dk.tar") bytes"
+printf '%-22s %8s %8s %8s\n' "" wall user sys
+printf '%-22s %8s %8s %8s\n' "debkeep build" "$dw" "$du" "$ds"
+for m in mmdebstrap-http mmdebstrap-copy; do
+	read -r w u s <"$tmp/$m.time"
+	printf '%-22s %8s %8s %8s   wall ratio %s, cpu ratio %s\n' "$m" "$w" "$u" "$s" \
+		"$(echo "scale=2; $w / $dw" | bc)" "$(echo "scale=2; ($u + $s) / ($du + $ds)" | bc)"
+done
+
+# The same files? Entries only one side has, and entries both have that differ (type, mode, owner, content).
+python3 - "$tmp/mm-http.tar" "$tmp/dk.tar" <<'EOF'
+import hashlib, sys, tarfile
+
+def load(path):
+    entries = {}
+    with tarfile.open(path) as t:
+        for m in t:
+            name = (m.name[2:] if m.name.startswith("./") else m.name).rstrip("/")
+            data = hashlib.sha256(t.extractfile(m).read()).hexdigest() if m.isreg() else m.linkname
+            entries[name] = (m.type, m.mode, m.uid, m.gid, data)
+    return entries
+
+mm, dk = load(sys.argv[1]), load(sys.argv[2])
+both = set(mm) & set(dk)
+differ = sorted(n for n in both if mm[n] != dk[n])
+only_mm = sorted(set(mm) - set(dk))
+only_dk = sorted(set(dk) - set(mm))
+print(f"trees: {len(both)} entries in both, {len(differ)} of them differ: {', '.join(differ)}")
+print(f"only mmdebstrap ({len(only_mm)}): {', '.join(only_mm)}")
+info = sum(1 for n in only_dk if n.startswith("var/lib/dpkg/info/"))
+print(f"only debkeep ({len(only_dk)}): {info} dpkg info files, {', '.join(n for n in only_dk if not n.startswith('var/lib/dpkg/info/'))}")
+EOF
