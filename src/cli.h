@@ -60,6 +60,19 @@ const char *cli_data_path(const char *rel, char *buf, size_t n);
 /* Print a JSON value (stolen) on stdout with a newline; returns 0 or EXIT_INTERNAL. */
 int cli_json_out(json_t *v);
 
+struct dk_repo;
+
+/* --lock-timeout's value into t: seconds, 0 to 86400; returns 0, else the usage error's exit code. */
+int cli_lock_timeout(struct cli *cli, const char *s, double *t);
+
+/*
+ * dk_repo_open of the data root for a command: a writer (flags) names itself
+ * in the lock as "debkeep [GROUP] ARGV..." so a waiting writer can say who
+ * holds it. Returns 0, else the exit code (the error printed).
+ */
+int cli_repo_open(struct cli *cli, struct dk_repo *r, unsigned flags, double timeout, const char *group, int argc,
+		  char **argv);
+
 /* The group handlers, one per cmd-<group>.c. */
 int cmd_build(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);

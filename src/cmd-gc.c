@@ -27,14 +27,6 @@ static const char check_usage[] =
 	"the object itself or the same bytes). One line per problem on stdout.\n\n"
 	"Exit status: 0 clean; 1 problems found; 2 usage or input error; 3 internal error.\n";
 
-static void command_line(int argc, char **argv, char *out, size_t n)
-{
-	size_t len = snprintf(out, n, "debkeep");
-
-	for (int i = 0; i < argc && len < n; i++)
-		len += snprintf(out + len, n - len, " %s", argv[i]);
-}
-
 static int parse(struct cli *cli, int argc, char **argv, const char *usage, bool *dry_run, double *timeout)
 {
 	static const struct option opts[] = {
@@ -44,7 +36,6 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, bool
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c;
 
 	optind = 0;
@@ -56,10 +47,8 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, bool
 			*dry_run = true;
 			break;
 		case OPT_LOCK_TIMEOUT:
-			*timeout = strtod(optarg, &end);
-			if (end == optarg || *end || *timeout < 0 || *timeout > 86400)
-				return cli_usage(cli, "--lock-timeout: '%s' is not a number of seconds (0 to 86400)",
-						 optarg);
+			if (cli_lock_timeout(cli, optarg, timeout))
+				return EXIT_INPUT;
 			break;
 		case OPT_JSON:
 			cli->json = true;
@@ -84,14 +73,12 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 	struct dk_gc_stats st;
 	struct dk_repo r;
 	bool dry_run = false;
-	char cmd[1024];
 	int ret = parse(cli, argc, argv, gc_usage, &dry_run, &timeout);
 
 	if (ret >= 0)
 		return ret;
-	command_line(argc, argv, cmd, sizeof(cmd));
-	if (dk_repo_open(&r, cli->root, DK_REPO_WRITE, cmd, timeout, &err) < 0)
-		return cli_fail(&err);
+	if ((ret = cli_repo_open(cli, &r, DK_REPO_WRITE, timeout, NULL, argc, argv)))
+		return ret;
 	ret = dk_gc(&r, dry_run, &st, &err);
 	dk_repo_close(&r);
 	if (ret < 0)

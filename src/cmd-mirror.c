@@ -85,10 +85,8 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, stru
 			o->parallel = (unsigned)v;
 			break;
 		case OPT_LOCK_TIMEOUT:
-			o->timeout = strtod(optarg, &end);
-			if (end == optarg || *end || o->timeout < 0 || o->timeout > 86400)
-				return cli_usage(cli, "--lock-timeout: '%s' is not a number of seconds (0 to 86400)",
-						 optarg);
+			if (cli_lock_timeout(cli, optarg, &o->timeout))
+				return EXIT_INPUT;
 			break;
 		case OPT_JSON:
 			cli->json = true;
@@ -104,18 +102,9 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, stru
 	return -1;
 }
 
-static int open_repo(struct cli *cli, struct dk_repo *r, bool write, const struct mirror_opts *o, int argc,
-		     char **argv)
+static int open_repo(struct cli *cli, struct dk_repo *r, bool write, const struct mirror_opts *o, int argc, char **argv)
 {
-	struct dk_err err = DK_ERR_INIT;
-	char cmd[1024];
-	size_t len = snprintf(cmd, sizeof(cmd), "debkeep mirror");
-
-	for (int i = 0; i < argc && len < sizeof(cmd); i++)
-		len += snprintf(cmd + len, sizeof(cmd) - len, " %s", argv[i]);
-	if (dk_repo_open(r, cli->root, write ? DK_REPO_WRITE : 0, cmd, o->timeout, &err) < 0)
-		return cli_fail(&err);
-	return 0;
+	return cli_repo_open(cli, r, write ? DK_REPO_WRITE : 0, o->timeout, "mirror", argc, argv);
 }
 
 /* "a,b" into a vector of borrowed-then-copied words; an empty word is a usage error. */

@@ -22,25 +22,6 @@ static const char import_usage[] =
 	"Every file is checked before anything is written: a bad one leaves the data root as it was.\n\n"
 	"Exit status: 0 imported; 2 a bad file or usage error.\n";
 
-/* "debkeep import a.deb ..." for the lock file, so a waiting writer can name who holds it. */
-static void command_line(int argc, char **argv, char *out, size_t n)
-{
-	size_t len = snprintf(out, n, "debkeep");
-
-	for (int i = 0; i < argc && len < n; i++)
-		len += snprintf(out + len, n - len, " %s", argv[i]);
-}
-
-static int parse_timeout(struct cli *cli, const char *s, double *t)
-{
-	char *end;
-
-	*t = strtod(s, &end);
-	if (end == s || *end || *t < 0 || *t > 86400)
-		return cli_usage(cli, "--lock-timeout: '%s' is not a number of seconds (0 to 86400)", s);
-	return 0;
-}
-
 enum { OPT_LOCK_TIMEOUT = 256, OPT_INTO, OPT_JSON };
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -54,14 +35,13 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	double timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo repo;
-	char cmd[1024];
-	int c, v;
+	int c, v, ret;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_LOCK_TIMEOUT:
-			if (parse_timeout(cli, optarg, &timeout))
+			if (cli_lock_timeout(cli, optarg, &timeout))
 				return EXIT_INPUT;
 			break;
 		case OPT_JSON:
@@ -77,9 +57,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "init: unexpected argument '%s'", argv[optind]);
-	command_line(argc, argv, cmd, sizeof(cmd));
-	if (dk_repo_open(&repo, cli->root, DK_REPO_CREATE, cmd, timeout, &err) < 0)
-		return cli_fail(&err);
+	if ((ret = cli_repo_open(cli, &repo, DK_REPO_CREATE, timeout, NULL, argc, argv)))
+		return ret;
 	if (dk_db_schema_version(&repo.db, "repo", &v, &err) < 0) {
 		dk_repo_close(&repo);
 		return cli_fail(&err);
@@ -128,7 +107,6 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 	struct dk_err err = DK_ERR_INIT;
 	const char *into = "local";
 	struct dk_repo repo;
-	char cmd[1024];
 	int c, r;
 
 	optind = 0;
@@ -138,7 +116,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 			into = optarg;
 			break;
 		case OPT_LOCK_TIMEOUT:
-			if (parse_timeout(cli, optarg, &timeout))
+			if (cli_lock_timeout(cli, optarg, &timeout))
 				return EXIT_INPUT;
 			break;
 		case OPT_JSON:
@@ -161,10 +139,9 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 		dk_import_set_release(&set);
 		return cli_fail(&err);
 	}
-	command_line(argc, argv, cmd, sizeof(cmd));
-	if (dk_repo_open(&repo, cli->root, DK_REPO_WRITE, cmd, timeout, &err) < 0) {
+	if ((r = cli_repo_open(cli, &repo, DK_REPO_WRITE, timeout, NULL, argc, argv))) {
 		dk_import_set_release(&set);
-		return cli_fail(&err);
+		return r;
 	}
 	if (cli->json && !(rep.rebuilt = json_array())) {
 		dk_repo_close(&repo);

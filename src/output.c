@@ -5,7 +5,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <debkeep/repo.h>
+
 #include "cli.h"
+
+int cli_lock_timeout(struct cli *cli, const char *s, double *t)
+{
+	char *end;
+
+	*t = strtod(s, &end);
+	if (end == s || *end || *t < 0 || *t > 86400)
+		return cli_usage(cli, "--lock-timeout: '%s' is not a number of seconds (0 to 86400)", s);
+	return 0;
+}
+
+int cli_repo_open(struct cli *cli, struct dk_repo *r, unsigned flags, double timeout, const char *group, int argc,
+		  char **argv)
+{
+	struct dk_err err = DK_ERR_INIT;
+	char cmd[1024];
+	size_t len = snprintf(cmd, sizeof(cmd), "debkeep%s%s", group ? " " : "", group ? group : "");
+
+	for (int i = 0; i < argc && len < sizeof(cmd); i++)
+		len += snprintf(cmd + len, sizeof(cmd) - len, " %s", argv[i]);
+	if (dk_repo_open(r, cli->root, flags, cmd, timeout, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}
 
 int cli_exit_code(int st)
 {
