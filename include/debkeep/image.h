@@ -62,11 +62,12 @@ int dk_image_mkdirs(int rootfd, const char *path, unsigned mode);
  * Pre-Depends, then in a chroot with /proc and a minimal /dev mounted (and
  * unmounted on every path out), a policy-rc.d that forbids starting
  * services and fixed resolv.conf and hostname: dpkg --install the Essential
- * set, then the rest, then dpkg --configure -a. A failing maintainer script
- * is DK_EINPUT naming the package.
+ * set, then the rest, then dpkg --configure -a, with SOURCE_DATE_EPOCH=epoch
+ * in the scripts' environment. A failing maintainer script is DK_EINPUT
+ * naming the package.
  */
-int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n, dk_image_log_fn log, void *ctx,
-		     struct dk_err *err);
+int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n, int64_t epoch, dk_image_log_fn log,
+		     void *ctx, struct dk_err *err);
 
 /*
  * Remove or rewrite what differs between builds of the same set: /var/log

@@ -713,7 +713,7 @@ int dk_image_build(struct dk_repo *r, const struct dk_image_opts *o, struct dk_i
 		goto out;
 	}
 	if (o->mode == DK_IMAGE_ROOT)
-		ret = dk_image_install(b.root, b.pkgs, b.n, o->log, o->log_ctx, err);
+		ret = dk_image_install(b.root, b.pkgs, b.n, epoch, o->log, o->log_ctx, err);
 	else
 		ret = extract(&b, rootfd);
 	if (ret || (ret = cancelled(&b)) || (ret = licenses(&b, rootfd)) ||

@@ -504,16 +504,15 @@ struct job {
 	struct step *steps;
 	size_t nsteps;
 	pid_t parent;
+	char *const *env;
 };
 
-static char *const chroot_env[] = {
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	"LC_ALL=C.UTF-8",
-	"HOME=/root",
-	"DEBIAN_FRONTEND=noninteractive",
-	"DEBCONF_NONINTERACTIVE_SEEN=true",
-	NULL,
-};
+/* The maintainer scripts' whole environment: nothing of the caller's; the epoch for tools that honour it. */
+#define CHROOT_ENV(epoch)                                                                                              \
+	{                                                                                                              \
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8", "HOME=/root",   \
+			"DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true", epoch, NULL              \
+	}
 
 static _Noreturn void give_up(const struct job *j, int stage, int step, int status)
 {
@@ -656,7 +655,7 @@ static _Noreturn void ns_init(const struct job *j)
 		if (pid < 0)
 			give_up(j, ST_FORK, (int)i, 0);
 		if (pid == 0) {
-			execve(j->steps[i].argv[0], j->steps[i].argv, chroot_env);
+			execve(j->steps[i].argv[0], j->steps[i].argv, j->env);
 			_exit(127);
 		}
 		while (waitpid(pid, &st, 0) < 0)
@@ -1001,9 +1000,11 @@ out:
 	return r;
 }
 
-int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n, dk_image_log_fn log, void *ctx,
-		     struct dk_err *err)
+int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n, int64_t epoch, dk_image_log_fn log,
+		     void *ctx, struct dk_err *err)
 {
+	char sde[48];
+	char *env[] = CHROOT_ENV(sde);
 	struct plan pl = { 0 };
 	struct output o = { .log = log, .ctx = ctx, .pl = &pl, .line = DK_BUF_INIT };
 	struct job j = { .nullfd = -1 };
@@ -1075,6 +1076,8 @@ int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n
 		goto out;
 	}
 	j.root = absroot;
+	snprintf(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)epoch);
+	j.env = env;
 	j.debs = absdebs;
 	if (add_step(steps, &nsteps, &pl, o.debs, "dpkg --install of the essential set", dpkg_install_forced,
 		     NOPTS(dpkg_install_forced), PH_ESSENTIAL, order) ||
