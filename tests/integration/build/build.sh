@@ -9,7 +9,7 @@ set -u
 debkeep=$1
 src=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/debkeep-build.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount "$tmp/full-stage" "$tmp/full-out" 2>/dev/null; rm -rf "$tmp"' EXIT
 n=0
 failed=0
 
@@ -156,6 +156,32 @@ for evil in dotdot symlink hardlink device; do
 done
 check "nothing written outside the root" test ! -e "$root/evil-outside" -a ! -e "$root/tmp/evil-outside" \
 	-a ! -e /tmp/evil-through-symlink
+
+# --- a full disk (small tmpfs mounts; root only) ---
+mkdir -p "$tmp/full-stage" "$tmp/full-out"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=16k tmpfs "$tmp/full-stage" 2>/dev/null; then
+	dk build --snapshot s1 --list "$tmp/list.yaml" --arch amd64 -o "$tmp/full-out/img.tar" --mode extract \
+		--tmpdir "$tmp/full-stage" >"$tmp/out" 2>&1
+	rc=$?
+	check "staging on a full disk: exit 2 (got $rc)" test $rc -eq 2
+	check "staging on a full disk: the message names the package and the cause" \
+		grep -q "debkeep: [a-z0-9.+-]*: data.tar.*No space left on device" "$tmp/out"
+	diag <"$tmp/out"
+	check "staging on a full disk: no output, no staging left" empty "$tmp/full-out" "$tmp/full-stage"
+	umount "$tmp/full-stage"
+	mount -t tmpfs -o size=8k tmpfs "$tmp/full-out"
+	dk build --snapshot s1 --list "$tmp/list.yaml" --arch amd64 -o "$tmp/full-out/img.tar" --mode extract \
+		>"$tmp/out" 2>&1
+	rc=$?
+	check "output on a full disk: exit 2 (got $rc)" test $rc -eq 2
+	diag <"$tmp/out"
+	check "output on a full disk: nothing under the output names, no staging left" \
+		empty "$tmp/full-out" "$root/tmp"
+	umount "$tmp/full-out"
+else
+	n=$((n + 1))
+	echo "ok $n - # SKIP full-disk checks need root and tmpfs"
+fi
 
 # --- usage ---
 dk build --snapshot s1 --arch amd64 -o "$tmp/c/x.tar" >/dev/null 2>&1
