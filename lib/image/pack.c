@@ -151,8 +151,8 @@ static int ar_fail(struct archive *a, const char *out, const char *path, struct 
 {
 	int e = archive_errno(a);
 
-	return dk_err_set(err, e == ENOSPC || e == EDQUOT ? DK_EINPUT : DK_EIO, "%s: /%s: %s", out, path,
-			  archive_error_string(a));
+	return dk_err_set(err, e == ENOSPC || e == EDQUOT ? DK_EINPUT : DK_EIO, "%s: /%s: %s%s%s%s", out, path,
+			  archive_error_string(a), e ? " (" : "", e ? strerror(e) : "", e ? ")" : "");
 }
 
 static int write_entry(struct archive *a, struct archive_entry *e, int rootfd, const struct pent *p, int64_t epoch,
@@ -321,7 +321,7 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 	}
 	old = uselocale(cloc);
 	for (size_t i = 0; i < w.n && !r; i++)
-		r = write_entry(a, e, rootfd, &w.v[i], epoch, tmp.data, buf, 1 << 16, err);
+		r = write_entry(a, e, rootfd, &w.v[i], epoch, out, buf, 1 << 16, err);
 	if (!r && archive_write_close(a) != ARCHIVE_OK)
 		r = dk_err_set(err, DK_EIO, "%s: %s", tmp.data, archive_error_string(a));
 	uselocale(old);
