@@ -27,17 +27,8 @@ trap cleanup EXIT
 # KEEP=1 leaves the temporary directory (and its logs) for a look after a failure.
 [ -z "${KEEP:-}" ] || trap - EXIT
 
-n=0
-failed=0
-ok() { # COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
 arch=$(dpkg --print-architecture)
 "$fixtures/make-debs.sh" "$tmp/debs" "$arch"
@@ -243,5 +234,4 @@ else
 	for t in $(seq 7); do n=$((n + 1)); echo "ok $n # skip nginx not installed"; done
 fi
 
-echo "1..$n"
-exit $failed
+tap_end

@@ -17,19 +17,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/debkeep-ebg.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -s diag ] && sed 's/^/#   /' diag
-	fi
-	: >diag
-}
+# shellcheck source=../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
 # debkeep's listing in bg_printenv -r's form and order, so the two compare line for line.
 dk_raw() {
@@ -179,5 +168,4 @@ ok $? "a file too long is refused"
 "$dk" ebg env write --new x.dat --revision 8 2>>diag && same_reading x.dat
 ok $? "--new replaces a corrupt file with a fresh environment"
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_end

@@ -18,19 +18,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/debkeep-lava.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -s diag ] && sed 's/^/#   /' diag
-	fi
-	: >diag
-}
+# shellcheck source=../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 : >diag
 
 img=https://images.example/cip-core-image-bookworm
@@ -94,5 +83,4 @@ sed 's/^priority: medium$/priority: medium\nretries: 3/' qemu-amd64.yaml >broken
 ! "$py" "$schema" job --strict broken.yaml >/dev/null 2>&1
 ok $? "control: lava-schema.py --strict rejects a job with an unknown key"
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_end

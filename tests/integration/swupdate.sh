@@ -10,18 +10,8 @@
 set -uo pipefail
 
 debkeep=${1:-${DEBKEEP:-}}
-n=0
-failed=0
-
-ok() { # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
 skip_all() {
 	echo "1..0 # SKIP $1"
@@ -237,5 +227,4 @@ sed 's/^/# /' err
 [ $rc -eq 2 ] && [ ! -e big/big.swu ] && ! compgen -G 'big/big.swu.tmp-*' >/dev/null && grep -q '32 bits' err
 ok $? "a 5 GiB payload: exit 2 with the reason, nothing written"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -24,17 +24,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf --one-file-system "$tmp"' EXIT
 
-n=0
-failed=0
-ok() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=../../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 # Processes whose root directory is inside dir: the chroot's.
 chrooted() { # DIR
 	local p c=0
@@ -69,5 +60,4 @@ for sig in INT KILL; do
 	ok $? "SIG$sig: nothing mounted under the staging root"
 done
 
-echo "1..$n"
-exit $failed
+tap_end

@@ -46,17 +46,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=../../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 diag() { sed 's/^/# /' "$@"; }
 no_mounts() { ! grep -q " $tmp" /proc/self/mounts; }
 
@@ -212,5 +203,4 @@ ok $? "the staging root is removed"
 [ -z "$(ls -A "$tmp/bad")" ]
 ok $? "no output file"
 
-echo "1..$n"
-exit $failed
+tap_end

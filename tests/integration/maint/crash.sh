@@ -29,17 +29,8 @@ cleanup() {
 trap cleanup EXIT
 [ -z "${KEEP:-}" ] || trap - EXIT
 
-n=0
-failed=0
-ok() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=../../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 
 arch=$(dpkg --print-architecture)
 ARCH=$arch "$fixtures/repo/make-world.sh" "$tmp/world" || { echo "Bail out! make-world.sh failed"; exit 1; }
@@ -224,5 +215,4 @@ else
 	ok $? "check clean after the full-disk failures"
 fi
 
-echo "1..$n"
-exit $failed
+tap_end

@@ -21,17 +21,8 @@ cleanup() {
 trap cleanup EXIT
 [ -z "${KEEP:-}" ] || trap - EXIT
 
-n=0
-failed=0
-ok() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=../../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 
 arch=$(dpkg --print-architecture)
 ARCH=$arch "$fixtures/repo/make-world.sh" "$tmp/world" || { echo "Bail out! make-world.sh failed"; exit 1; }
@@ -114,5 +105,4 @@ ok $? "apt-get install mailer from the filtered suite into a scratch root"
 dk gc > "$tmp/gc.out" 2>&1 && dk check > "$tmp/check.out" 2>&1
 ok $? "gc, then check clean ($(head -1 "$tmp/gc.out"))"
 
-echo "1..$n"
-exit $failed
+tap_end

@@ -28,11 +28,8 @@ trap cleanup EXIT
 # KEEP=1 leaves the temporary directory (and its logs) for a look after a failure.
 [ -z "${KEEP:-}" ] || trap - EXIT
 
-n=0
-ok() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=../../lib/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
 dk() { "$debkeep" --root "$root" "$@"; }
 
 arch=$(dpkg --print-architecture)
@@ -262,4 +259,4 @@ dk check > "$tmp/check2.out" 2>&1
 ! grep -q "objects/" "$tmp/check2.out"
 ok $? "debkeep check: every object matches its row"
 
-echo "1..$n"
+tap_end
