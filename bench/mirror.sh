@@ -1,7 +1,7 @@
 #!/bin/bash
 # mirror.sh - the index work of `debkeep mirror update` beside `aptly mirror update` (-filter-with-deps),
 # on the same signed upstream served over HTTP by `debkeep serve`: the real bookworm main amd64 Packages
-# (about 63,000 stanzas, from tests/lib/apt-data.sh, as Packages.xz like the archive's), the CIP example
+# (about 63,000 stanzas, from tests/lib/apt-data.sh, as Packages.gz and .xz like the archive's), the CIP example
 # list (docs/examples/cip-core.yaml: Priority required plus its packages, with dependencies), and a pool
 # holding that closure's .debs, hard-linked from the data root tests/integration/mirror/mirror-real.sh
 # keeps in /var/cache/debkeep-test/mirror-bookworm-amd64 (run it first).
@@ -37,10 +37,11 @@ packages=$("$top/tests/lib/apt-data.sh" /var/cache/debkeep-test amd64 bookworm)
 up=$work/upstream
 d=$up/dists/bookworm
 mkdir -p "$d/main/binary-amd64"
-if ! cmp -s "$packages" "$work/Packages"; then
-	echo "# compressing $(grep -c '^Package:' "$packages") stanzas into Packages.xz" >&2
+if ! cmp -s "$packages" "$work/Packages" || [ ! -e "$d/main/binary-amd64/Packages.gz" ]; then
+	echo "# compressing $(grep -c '^Package:' "$packages") stanzas into Packages.gz and .xz" >&2
 	cp "$packages" "$work/Packages"
 	xz -T0 -6 -c "$packages" > "$d/main/binary-amd64/Packages.xz"
+	gzip -n -9 -c "$packages" > "$d/main/binary-amd64/Packages.gz"
 fi
 sqlite3 -separator ' ' "$cache/root/debkeep.db" "SELECT p.sha256, p.filename FROM collection_members m
 	JOIN collections c ON c.id = m.collection_id JOIN packages p ON p.id = m.package_id
@@ -48,10 +49,12 @@ sqlite3 -separator ' ' "$cache/root/debkeep.db" "SELECT p.sha256, p.filename FRO
 	[ -e "$up/$fn" ] || { mkdir -p "$up/$(dirname "$fn")" && ln "$cache/root/objects/${sha:0:2}/${sha:2}" "$up/$fn"; }
 done
 x=$d/main/binary-amd64/Packages.xz
+g=$d/main/binary-amd64/Packages.gz
 {
 	printf 'Origin: Debian\nLabel: Debian\nSuite: oldstable\nCodename: bookworm\n'
 	printf 'Date: %s\nArchitectures: amd64\nComponents: main\nSHA256:\n' "$(LC_ALL=C date -u -R)"
 	printf ' %s %s main/binary-amd64/Packages.xz\n' "$(sha256sum < "$x" | cut -d' ' -f1)" "$(stat -c %s "$x")"
+	printf ' %s %s main/binary-amd64/Packages.gz\n' "$(sha256sum < "$g" | cut -d' ' -f1)" "$(stat -c %s "$g")"
 } > "$d/Release"
 fpr=$("$top/tests/fixtures/publish/make-key.sh" "$tmp/gnupg")
 GNUPGHOME=$tmp/gnupg gpg --batch --export "$fpr" > "$tmp/key.gpg"

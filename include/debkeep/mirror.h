@@ -58,7 +58,7 @@ int dk_relfile_check(const struct dk_relfile *rf, const char *name, const char *
 /* The SHA256 entry for path, or NULL. */
 const struct dk_relfile_entry *dk_relfile_find(const struct dk_relfile *rf, const char *path);
 
-/* COMPONENT/binary-ARCH/Packages: the .xz if listed, else the .gz, else the plain file; NULL when none is. */
+/* COMPONENT/binary-ARCH/Packages: the .gz if listed, else the .xz, else the plain file; NULL when none is. */
 const struct dk_relfile_entry *dk_relfile_packages(const struct dk_relfile *rf, const char *component,
 						   const char *arch);
 

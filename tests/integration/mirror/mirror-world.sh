@@ -8,7 +8,7 @@
 # `debkeep serve`. Then, in another root: mirror create/update (everything, and a package list's
 # closure), a second update that fetches no .deb, snapshot create --from-mirror, publish, and a real
 # apt-get (private configuration, our key only) that updates and installs from the result. Bad
-# upstreams (a tampered Packages.xz, a tampered .deb, another key, a missing architecture) are each
+# upstreams (a tampered Packages index, a tampered .deb, another key, a missing architecture) are each
 # a one-line error, exit 2, with the database and objects exactly as before. An update killed with
 # SIGKILL while fetching a .deb from a slow server resumes (a Range request) and completes.
 # Needs apt, dpkg-deb, gpg, python3, sqlite3, xz. Prints TAP.
@@ -62,11 +62,14 @@ ok $? "upstream trees published and signed"
 
 # renamed: a signed Release for stable served as dists/testing (a suite mix-up, or a downgrade attempt).
 cp -a "$tmp/world/good" "$tmp/world/renamed" && mv "$tmp/world/renamed/dists/stable" "$tmp/world/renamed/dists/testing"
-# bad-packages: Packages.xz (and its by-hash name) no longer what Release says.
+# bad-packages: Packages.gz and .xz (and their by-hash names) no longer what Release says.
 bp=$tmp/world/bad-packages/dists/stable/main/binary-$arch
-xz -dc "$bp/Packages.xz" | sed 's/^Priority: optional/Priority: required/' | xz -c > "$tmp/evil.xz"
-for f in "$bp/Packages.xz" "$bp/by-hash/SHA256/$(sha256sum < "$bp/Packages.xz" | cut -d' ' -f1)"; do
-	rm -f "$f" && cp "$tmp/evil.xz" "$f"
+xz -dc "$bp/Packages.xz" | sed 's/^Priority: optional/Priority: required/' > "$tmp/evil"
+for z in gz xz; do
+	if [ $z = gz ]; then gzip -n -c "$tmp/evil"; else xz -c "$tmp/evil"; fi > "$tmp/evil.$z"
+	for f in "$bp/Packages.$z" "$bp/by-hash/SHA256/$(sha256sum < "$bp/Packages.$z" | cut -d' ' -f1)"; do
+		rm -f "$f" && cp "$tmp/evil.$z" "$f"
+	done
 done
 # bad-deb: one byte of a pool file changed, same size.
 bd=$(find "$tmp/world/bad-deb/pool" -name 'dk-hello_*.deb')
@@ -202,7 +205,7 @@ refused() { # NAME EXPECTED-MESSAGE-PATTERN -- CREATE-ARGS...
 		cmp -s "$tmp/before" "$tmp/after" && [ ! -s "$tmp/bad.out" ]
 	ok $? "$name: refused, exit $rc, root unchanged: $(cat "$tmp/bad.err")"
 }
-refused bad-packages "Packages.xz.*(SHA256|hash|size)" -- "$url/bad-packages" --suite stable --components main \
+refused bad-packages "Packages\.(gz|xz).*(SHA256|hash|size)" -- "$url/bad-packages" --suite stable --components main \
 	--archs "$arch" --keyring "$tmp/key.gpg"
 # A fresh root for the tampered .deb: the first one holds its object already and would not fetch it.
 root=$tmp/root3

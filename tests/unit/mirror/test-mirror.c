@@ -67,7 +67,7 @@ static void test_parse(void)
 	ok(rf.by_hash, "Acquire-By-Hash: yes");
 	is_int(rf.nfiles, 5, "five SHA256 entries (MD5Sum is not used)");
 	e = dk_relfile_packages(&rf, "main", "amd64");
-	is_str(e ? e->path : NULL, "main/binary-amd64/Packages.xz", "the .xz index is preferred");
+	is_str(e ? e->path : NULL, "main/binary-amd64/Packages.xz", "the .xz index before the plain file");
 	e = dk_relfile_packages(&rf, "main", "arm64");
 	is_str(e ? e->path : NULL, "main/binary-arm64/Packages.gz", ".gz before the plain file");
 	e = dk_relfile_packages(&rf, "contrib", "amd64");
