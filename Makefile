@@ -28,7 +28,7 @@ DEPS := build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
 	xz-utils zstd bzip2 lz4 gzip ca-certificates debian-archive-keyring jq python3 time \
 	zlib1g-dev openssl cpio swupdate efibootguard lava-common python3-voluptuous python3-jinja2 debsecan \
 	libext2fs-dev e2fsprogs fdisk mmdebstrap chromium gnupg curl apt-utils \
-	debootstrap aptly reprepro sqlite3
+	debootstrap aptly reprepro sqlite3 nginx-light
 # The SBOM validators are npm packages: Debian's nodejs and npm, unless a node with npm is there already
 # (another nodejs build conflicts with Debian's npm package).
 NODE_DEPS := nodejs npm
