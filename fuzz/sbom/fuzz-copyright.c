@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_buf out = DK_BUF_INIT;
 	char *expr = (char *)"unset", *text;
-	struct dk_sbom_pkg pkg = { "fuzz", "1.0-1", "amd64", "fuzz", "1.0-1", NULL, NULL, NULL, NULL, NULL };
+	struct dk_sbom_pkg pkg = { "fuzz", "1.0-1", "amd64", "fuzz", "1.0-1", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	struct dk_sbom_doc doc = { "fuzz", "debian", "bookworm", NULL, 0, &pkg, 1 };
 	int r = dk_copyright_license((const char *)data, size, "copyright", &expr, &err);
 

@@ -15,6 +15,8 @@ struct dk_sbom_pkg {
 	const char *maintainer; /* may be NULL */
 	const char *homepage;   /* may be NULL */
 	const char *summary;    /* first line of Description, may be NULL */
+	/* Relationship fields as in the control data, may be NULL: the dependency graph between the packages */
+	const char *pre_depends, *depends, *provides;
 };
 
 struct dk_sbom_doc {
@@ -36,7 +38,11 @@ struct dk_sbom_doc {
  * spec says), SHA-256 of its .deb, its source package, license. name,
  * version and arch are required and checked against Debian's syntax, so a
  * purl never needs more escaping; the same package twice is DK_EINPUT.
- * docs/sbom.md lists every field.
+ * Dependencies: each Pre-Depends and Depends group points at the first
+ * alternative a package of the document satisfies (by name and version, else
+ * through Provides), as CycloneDX `dependencies` and SPDX DEPENDS_ON; a
+ * malformed field is DK_EINPUT naming the package. docs/sbom.md lists every
+ * field.
  */
 int dk_sbom_cyclonedx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err *err);
 int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err *err);

@@ -554,7 +554,8 @@ static int names(struct build *b)
 	return 0;
 }
 
-static const char *field_line(const char *control, const char *name, struct dk_buf *out)
+/* A control field's value: its first line, or with folded all of it (continuation lines joined by a blank). */
+static const char *field_value(const char *control, const char *name, bool folded, struct dk_buf *out)
 {
 	size_t n = strlen(name);
 
@@ -567,17 +568,25 @@ static const char *field_line(const char *control, const char *name, struct dk_b
 				v++;
 			e = strchr(v, '\n');
 			dk_buf_add(out, v, e ? (size_t)(e - v) : strlen(v));
+			while (folded && e && (e[1] == ' ' || e[1] == '\t')) {
+				v = e + 1;
+				e = strchr(v, '\n');
+				dk_buf_add(out, v, e ? (size_t)(e - v) : strlen(v));
+			}
 			return out->failed ? NULL : out->data;
 		}
 	}
 	return NULL;
 }
 
+/* The control fields the SBOMs take: Maintainer, Homepage, Description, Pre-Depends, Depends, Provides. */
+#define SBOM_FIELDS 6
+
 static int write_outputs(struct build *b, const char *codename, int64_t epoch, struct dk_image_result *res)
 {
 	struct dk_buf text = DK_BUF_INIT;
 	struct dk_sbom_pkg *sp = calloc(b->n ? b->n : 1, sizeof(*sp));
-	struct dk_buf *fields = calloc(b->n ? 3 * b->n : 1, sizeof(*fields));
+	struct dk_buf *fields = calloc(b->n ? SBOM_FIELDS * b->n : 1, sizeof(*fields));
 	unsigned char sha[32];
 	const char *base = strrchr(b->o->output, '/');
 	struct stat st;
@@ -587,7 +596,7 @@ static int write_outputs(struct build *b, const char *codename, int64_t epoch, s
 		r = dk_err_set(b->err, DK_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < 3 * b->n; i++)
+	for (size_t i = 0; i < SBOM_FIELDS * b->n; i++)
 		dk_buf_init(&fields[i], 0);
 	if ((r = dk_hash_file(DK_SHA256, b->tmp[0], sha, b->err)))
 		goto out;
@@ -607,10 +616,15 @@ static int write_outputs(struct build *b, const char *codename, int64_t epoch, s
 	for (size_t i = 0; i < b->n; i++) {
 		const struct dk_image_pkg *p = &b->pkgs[i];
 
+		struct dk_buf *f = &fields[SBOM_FIELDS * i];
+
 		sp[i] = (struct dk_sbom_pkg){ p->name, p->version, p->arch, p->source, p->source_version, p->sha256,
-					      b->licenses[i], field_line(p->control, "Maintainer", &fields[3 * i]),
-					      field_line(p->control, "Homepage", &fields[3 * i + 1]),
-					      field_line(p->control, "Description", &fields[3 * i + 2]) };
+					      b->licenses[i], field_value(p->control, "Maintainer", false, &f[0]),
+					      field_value(p->control, "Homepage", false, &f[1]),
+					      field_value(p->control, "Description", false, &f[2]),
+					      field_value(p->control, "Pre-Depends", true, &f[3]),
+					      field_value(p->control, "Depends", true, &f[4]),
+					      field_value(p->control, "Provides", true, &f[5]) };
 	}
 	{
 		struct dk_sbom_doc doc = { base ? base + 1 : b->o->output, "debian", codename, res->sha256, epoch, sp,
@@ -640,7 +654,7 @@ static int write_outputs(struct build *b, const char *codename, int64_t epoch, s
 	    !(res->spdx = strdup(b->out[3])))
 		r = dk_err_set(b->err, DK_ENOMEM, "out of memory");
 out:
-	for (size_t i = 0; fields && i < 3 * b->n; i++)
+	for (size_t i = 0; fields && i < SBOM_FIELDS * b->n; i++)
 		dk_buf_release(&fields[i]);
 	free(fields);
 	free(sp);

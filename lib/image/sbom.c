@@ -1,5 +1,6 @@
 /* sbom.c - CycloneDX 1.5 and SPDX 2.3 SBOMs of an image's packages, as deterministic JSON */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,7 +9,9 @@
 
 #include <debkeep/buf.h>
 #include <debkeep/hash.h>
+#include <debkeep/relation.h>
 #include <debkeep/sbom.h>
+#include <debkeep/version.h>
 
 #include "banned.h"
 
@@ -293,6 +296,207 @@ static const struct dk_sbom_pkg **sorted(const struct dk_sbom_doc *d, struct ctx
 	return v;
 }
 
+/*
+ * The dependency graph between the document's packages: the edges of v[i]
+ * are to[first[i]..first[i + 1]), indexes into v, sorted, without repeats.
+ * Each Pre-Depends or Depends group gives the first alternative a package
+ * of the document satisfies: by name (version and architecture qualifier
+ * checked), else through a Provides (a versioned dependency only through a
+ * versioned Provides, as dpkg). A group nothing satisfies gives no edge: the
+ * set is the resolver's closure, so that is an alternative another group or
+ * package covers (or a document built by hand).
+ */
+struct provide {
+	struct dk_slice name, version;
+	uint32_t pkg;
+};
+
+struct graph {
+	size_t *first;
+	uint32_t *to;
+	size_t n, alloc;
+	struct provide *prov;
+	size_t nprov, aprov;
+};
+
+struct walk {
+	struct ctx *c;
+	const struct dk_sbom_pkg **v;
+	size_t nv;
+	struct graph *g;
+	uint32_t from;
+	size_t group; /* the group being matched; SIZE_MAX before the first */
+	bool done;    /* it has its edge */
+};
+
+static int slice_cmp(struct dk_slice a, const char *b, size_t bn)
+{
+	int c = memcmp(a.p, b, a.n < bn ? a.n : bn);
+
+	return c ? c : (a.n > bn) - (a.n < bn);
+}
+
+static int cmp_provide(const void *a, const void *b)
+{
+	const struct provide *x = a, *y = b;
+	int c = slice_cmp(x->name, y->name.p, y->name.n);
+
+	return c ? c : (x->pkg > y->pkg) - (x->pkg < y->pkg);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int add_provide(void *ctx, const struct dk_dep_atom *a, size_t group, struct dk_err *err)
+{
+	struct walk *w = ctx;
+	struct graph *g = w->g;
+
+	(void)group;
+	if (g->nprov == g->aprov) {
+		size_t na = g->aprov ? 2 * g->aprov : 64;
+		struct provide *p = realloc(g->prov, na * sizeof(*p));
+
+		if (!p)
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		g->prov = p;
+		g->aprov = na;
+	}
+	g->prov[g->nprov++] = (struct provide){ a->name, a->op == DK_REL_EQ ? a->version : (struct dk_slice){ 0 },
+						 w->from };
+	return 0;
+}
+
+static bool arch_ok(const struct dk_dep_atom *a, const char *arch)
+{
+	if (!a->archqual.n || slice_cmp(a->archqual, "any", 3) == 0 || slice_cmp(a->archqual, "native", 6) == 0)
+		return true;
+	return slice_cmp(a->archqual, arch, strlen(arch)) == 0 || strcmp(arch, "all") == 0;
+}
+
+static bool version_ok(const struct dk_dep_atom *a, const char *ver, size_t n)
+{
+	return a->op == DK_REL_ANY ||
+	       (n && dk_relop_satisfied(a->op, dk_version_cmp_str(ver, n, a->version.p, a->version.n)));
+}
+
+/* The index in v of the package that satisfies the atom, or -1. */
+static long satisfier(const struct walk *w, const struct dk_dep_atom *a)
+{
+	size_t lo = 0, hi = w->nv;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (slice_cmp(a->name, w->v[mid]->name, strlen(w->v[mid]->name)) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < w->nv && slice_cmp(a->name, w->v[i]->name, strlen(w->v[i]->name)) == 0; i++)
+		if (arch_ok(a, w->v[i]->arch) && version_ok(a, w->v[i]->version, strlen(w->v[i]->version)))
+			return (long)i;
+	lo = 0;
+	hi = w->g->nprov;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (slice_cmp(w->g->prov[mid].name, a->name.p, a->name.n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < w->g->nprov && slice_cmp(w->g->prov[k].name, a->name.p, a->name.n) == 0; k++) {
+		const struct provide *p = &w->g->prov[k];
+
+		if (arch_ok(a, w->v[p->pkg]->arch) && version_ok(a, p->version.p, p->version.n))
+			return (long)p->pkg;
+	}
+	return -1;
+}
+
+static int add_edge(void *ctx, const struct dk_dep_atom *a, size_t group, struct dk_err *err)
+{
+	struct walk *w = ctx;
+	struct graph *g = w->g;
+	long to;
+
+	if (group != w->group) {
+		w->group = group;
+		w->done = false;
+	}
+	if (w->done || (to = satisfier(w, a)) < 0)
+		return 0;
+	w->done = true;
+	if ((uint32_t)to == w->from)
+		return 0;
+	if (g->n == g->alloc) {
+		size_t na = g->alloc ? 2 * g->alloc : 256;
+		uint32_t *p = realloc(g->to, na * sizeof(*p));
+
+		if (!p)
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		g->to = p;
+		g->alloc = na;
+	}
+	g->to[g->n++] = (uint32_t)to;
+	return 0;
+}
+
+static void graph_release(struct graph *g)
+{
+	free(g->first);
+	free(g->to);
+	free(g->prov);
+}
+
+/* Scan one relationship field of v[w->from] with each; a malformed field fails the document, naming it. */
+static void scan_field(struct walk *w, const char *field, const char *text, unsigned flags,
+		       dk_relation_atom_fn *each)
+{
+	struct dk_err e = DK_ERR_INIT;
+	int r;
+
+	w->group = SIZE_MAX;
+	w->done = false;
+	if (!text || w->c->r || !(r = dk_relation_scan(text, strlen(text), flags, each, w, &e)))
+		return;
+	fail(w->c, r, e.msg, w->v[w->from], field);
+}
+
+static int graph_build(struct ctx *c, const struct dk_sbom_pkg **v, size_t n, struct graph *g)
+{
+	struct walk w = { c, v, n, g, 0, SIZE_MAX, false };
+
+	*g = (struct graph){ 0 };
+	if (!(g->first = malloc((n + 1) * sizeof(*g->first))))
+		return fail(c, DK_ENOMEM, "out of memory", NULL, "dependencies");
+	for (w.from = 0; w.from < n && !c->r; w.from++)
+		scan_field(&w, "Provides", v[w.from]->provides, DK_REL_PROVIDES, add_provide);
+	if (c->r)
+		return c->r;
+	qsort(g->prov, g->nprov, sizeof(*g->prov), cmp_provide);
+	for (w.from = 0; w.from < n && !c->r; w.from++) {
+		size_t start = g->n, out = start;
+
+		g->first[w.from] = start;
+		scan_field(&w, "Pre-Depends", v[w.from]->pre_depends, DK_REL_BINARY, add_edge);
+		scan_field(&w, "Depends", v[w.from]->depends, DK_REL_BINARY, add_edge);
+		if (g->n - start > 1)
+			qsort(g->to + start, g->n - start, sizeof(*g->to), cmp_u32);
+		for (size_t k = start; k < g->n; k++)
+			if (k == start || g->to[k] != g->to[out - 1])
+				g->to[out++] = g->to[k];
+		g->n = out;
+	}
+	g->first[n] = g->n;
+	return c->r;
+}
+
 static int rfc3339(int64_t t, char out[32], struct ctx *c)
 {
 	time_t tt = (time_t)t;
@@ -461,7 +665,8 @@ int dk_sbom_cyclonedx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk
 	struct ctx c = { err, 0 };
 	struct dk_buf pu = DK_BUF_INIT;
 	const struct dk_sbom_pkg **v = sorted(d, &c);
-	json_t *root, *meta, *tools, *tool, *tcomps, *image, *comps;
+	json_t *root, *meta, *tools, *tool, *tcomps, *image, *comps, *refs;
+	struct graph g = { 0 };
 	char ts[32];
 
 	if (!v)
@@ -492,11 +697,34 @@ int dk_sbom_cyclonedx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk
 	put(&c, meta, "component", image, NULL);
 	put(&c, root, "metadata", meta, NULL);
 	comps = new_arr(&c);
-	for (size_t i = 0; i < d->n && !c.r; i++)
+	refs = new_arr(&c);
+	for (size_t i = 0; i < d->n && !c.r; i++) {
 		append(&c, comps, cdx_component(&c, d, v[i], &pu));
+		append(&c, refs, json_string(pu.data));
+	}
 	put(&c, root, "components", comps, NULL);
+	if (!graph_build(&c, v, d->n, &g)) {
+		json_t *deps = new_arr(&c), *top = new_obj(&c);
+
+		/* The image is made of every package; each package needs what its dependencies resolve to. */
+		put_str(&c, top, "ref", "debkeep:image", NULL);
+		put(&c, top, "dependsOn", json_copy(refs), NULL);
+		append(&c, deps, top);
+		for (size_t i = 0; i < d->n && !c.r; i++) {
+			json_t *o = new_obj(&c), *on = new_arr(&c);
+
+			put(&c, o, "ref", json_incref(json_array_get(refs, i)), v[i]);
+			for (size_t k = g.first[i]; k < g.first[i + 1]; k++)
+				append(&c, on, json_incref(json_array_get(refs, g.to[k])));
+			put(&c, o, "dependsOn", on, v[i]);
+			append(&c, deps, o);
+		}
+		put(&c, root, "dependencies", deps, NULL);
+	}
 	finish(&c, root, "serialNumber", "urn:uuid:", true, out);
 	json_decref(root);
+	json_decref(refs);
+	graph_release(&g);
 	dk_buf_release(&pu);
 	free(v);
 	return c.r;
@@ -666,7 +894,8 @@ int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err 
 	struct ctx c = { err, 0 };
 	struct dk_buf pu = DK_BUF_INIT, id = DK_BUF_INIT, ns = DK_BUF_INIT;
 	const struct dk_sbom_pkg **v = sorted(d, &c);
-	json_t *root, *ci, *creators, *pkgs, *rels, *used, *refs, *image;
+	json_t *root, *ci, *creators, *pkgs, *rels, *used, *refs, *image, *ids;
+	struct graph g = { 0 };
 	char ts[32];
 
 	if (!v)
@@ -674,6 +903,7 @@ int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err 
 	root = new_obj(&c);
 	used = new_obj(&c);
 	refs = new_obj(&c);
+	ids = new_arr(&c);
 	put_str(&c, root, "spdxVersion", "SPDX-2.3", NULL);
 	put_str(&c, root, "dataLicense", "CC0-1.0", NULL);
 	put_str(&c, root, "SPDXID", "SPDXRef-DOCUMENT", NULL);
@@ -717,9 +947,15 @@ int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err 
 			break;
 		append(&c, pkgs, spdx_package(&c, d, v[i], id.data, &pu));
 		relationship(&c, rels, "SPDXRef-Image", "CONTAINS", id.data);
+		append(&c, ids, json_string(id.data));
 		if (v[i]->license)
 			collect_refs(&c, v[i]->license, refs);
 	}
+	if (!c.r && !graph_build(&c, v, d->n, &g))
+		for (size_t i = 0; i < d->n && !c.r; i++)
+			for (size_t k = g.first[i]; k < g.first[i + 1]; k++)
+				relationship(&c, rels, json_string_value(json_array_get(ids, i)), "DEPENDS_ON",
+					     json_string_value(json_array_get(ids, g.to[k])));
 	put(&c, root, "packages", pkgs, NULL);
 	put(&c, root, "relationships", rels, NULL);
 	if (!c.r && json_object_size(refs))
@@ -737,6 +973,8 @@ int dk_sbom_spdx(const struct dk_sbom_doc *d, struct dk_buf *out, struct dk_err 
 	json_decref(root);
 	json_decref(used);
 	json_decref(refs);
+	json_decref(ids);
+	graph_release(&g);
 	dk_buf_release(&pu);
 	dk_buf_release(&id);
 	dk_buf_release(&ns);

@@ -108,6 +108,9 @@ static int cmd_sbom(int spdx, const char *path, const char *name, const char *ep
 		k->maintainer = field(&st, "Maintainer");
 		k->homepage = field(&st, "Homepage");
 		k->license = field(&st, "License");
+		k->pre_depends = field(&st, "Pre-Depends");
+		k->depends = field(&st, "Depends");
+		k->provides = field(&st, "Provides");
 		desc = field(&st, "Description");
 		if (desc)
 			desc[strcspn(desc, "\n")] = '\0';

@@ -204,18 +204,25 @@ static void test_license_hostile(void)
 	}
 }
 
+/*
+ * The dependencies are made to cover each rule: zlib1g's Pre-Depends names a package not in the document
+ * (no edge); libstdc++6's first alternative is provided only unversioned (no match for ">= 1") so the second
+ * (tzdata) is taken, and it needs zlib1g by name; base-files reaches zlib1g through a versioned Provides and
+ * asks libstdc++6 in a version the document does not have; tzdata pre-depends on itself (no edge).
+ */
 static const struct dk_sbom_pkg fixture[] = {
 	{ "zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", "1:1.2.13.dfsg-1",
 	  "d7dd1d1411fedf27f5e27650a6eff20ef294077b568f4c8c5e51466dc7c08ce4", "Zlib", "Mark Brown <broonie@debian.org>",
-	  "http://zlib.net/", "compression library - runtime" },
+	  "http://zlib.net/", "compression library - runtime", "libc6 (>= 2.14)", NULL, "libz (= 1:1.2.13.dfsg-1)" },
 	{ "libstdc++6", "12.2.0-14+deb12u1", "amd64", "gcc-12", "12.2.0-14+deb12u1",
 	  "9B2B9A0D7D5D0E9D2C4B3F1A0C6E8F7D5B3A1C9E7F5D3B1A9C7E5F3D1B9A7C5E",
 	  "GPL-3.0-or-later WITH GCC-exception-3.1", "Debian GCC Maintainers <debian-gcc@lists.debian.org>", NULL,
-	  NULL },
+	  NULL, NULL, "tzdata-legacy (>= 1) | tzdata, zlib1g:amd64 (>= 1:1.2)", NULL },
 	{ "tzdata", "2025b-0+deb12u1", "all", "tzdata", "2025b-0+deb12u1",
 	  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "LicenseRef-public-domain AND MIT",
-	  "Jöran Ünicode <joran@example.org>", "not a url", "time zone data" },
-	{ "base-files", "12.4+deb12u11", "amd64", NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+	  "Jöran Ünicode <joran@example.org>", "not a url", "time zone data", "tzdata", NULL, "tzdata-legacy" },
+	{ "base-files", "12.4+deb12u11", "amd64", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  "libz (>= 1:1.0),\n libstdc++6 (>= 13)", NULL },
 };
 
 #define NPKGS (sizeof(fixture) / sizeof(fixture[0]))
@@ -528,6 +535,90 @@ static void test_bad_input(void)
 	free(s);
 }
 
+/* "a b c" of the dependsOn array (CycloneDX) or DEPENDS_ON targets (SPDX) of one package, by name. */
+static const char *edges_of(json_t *root, bool spdx, const char *name)
+{
+	static char res[1024];
+	char ref[256] = "";
+	size_t i;
+	json_t *v;
+
+	res[0] = '\0';
+	if (!spdx) {
+		json_t *c = find_by(json_object_get(root, "components"), "name", name);
+		json_t *dep = c ? find_by(json_object_get(root, "dependencies"), "ref",
+					  json_string_value(json_object_get(c, "bom-ref"))) : NULL;
+
+		if (!dep)
+			return "(none)";
+		json_array_foreach(json_object_get(dep, "dependsOn"), i, v) {
+			json_t *to = find_by(json_object_get(root, "components"), "bom-ref", json_string_value(v));
+
+			snprintf(res + strlen(res), sizeof(res) - strlen(res), "%s%s", *res ? " " : "",
+				 to ? json_string_value(json_object_get(to, "name")) : "?");
+		}
+		return res;
+	}
+	v = find_by(json_object_get(root, "packages"), "name", name);
+	snprintf(ref, sizeof(ref), "%s", v ? json_string_value(json_object_get(v, "SPDXID")) : "?");
+	json_array_foreach(json_object_get(root, "relationships"), i, v) {
+		const char *from = json_string_value(json_object_get(v, "spdxElementId"));
+		const char *type = json_string_value(json_object_get(v, "relationshipType"));
+		json_t *to;
+
+		if (strcmp(from, ref) || strcmp(type, "DEPENDS_ON"))
+			continue;
+		to = find_by(json_object_get(root, "packages"), "SPDXID",
+			     json_string_value(json_object_get(v, "relatedSpdxElement")));
+		snprintf(res + strlen(res), sizeof(res) - strlen(res), "%s%s", *res ? " " : "",
+			 to ? json_string_value(json_object_get(to, "name")) : "?");
+	}
+	return res;
+}
+
+static void test_dependencies(void)
+{
+	struct dk_sbom_doc d = doc(fixture, NPKGS);
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_sbom_pkg bad[NPKGS];
+	json_t *root, *top;
+	char *s;
+	int rc;
+
+	for (int spdx = 0; spdx < 2; spdx++) {
+		const char *f = spdx ? "spdx" : "cyclonedx";
+
+		s = gen(spdx, &d, &rc, &err);
+		is_int(rc, 0, "%s with dependencies: generated (%s)", f, err.msg);
+		root = json_loads(s, 0, NULL);
+		is_str(edges_of(root, spdx, "zlib1g"), "", "%s: a Pre-Depends on a package not in the image: no edge", f);
+		/* Sorted as the components are: by name, so base-files < libstdc++6 < tzdata < zlib1g. */
+		is_str(edges_of(root, spdx, "libstdc++6"), "tzdata zlib1g",
+		       "%s: an unversioned Provides does not satisfy a versioned alternative; arch-qualified name", f);
+		is_str(edges_of(root, spdx, "base-files"), "zlib1g",
+		       "%s: a versioned Provides satisfies; a too-low version and a folded field do not add edges", f);
+		is_str(edges_of(root, spdx, "tzdata"), "", "%s: a package does not depend on itself", f);
+		if (!spdx) {
+			top = find_by(json_object_get(root, "dependencies"), "ref", "debkeep:image");
+			is_int((int)json_array_size(json_object_get(top, "dependsOn")), (int)NPKGS,
+			       "cyclonedx: the image depends on each package");
+			is_int((int)json_array_size(json_object_get(root, "dependencies")), (int)NPKGS + 1,
+			       "cyclonedx: one dependencies entry for the image and each package");
+		}
+		json_decref(root);
+		free(s);
+	}
+	memcpy(bad, fixture, sizeof(bad));
+	bad[2].depends = "libc6 (>= 2.36";
+	d = doc(bad, NPKGS);
+	for (int spdx = 0; spdx < 2; spdx++) {
+		s = gen(spdx, &d, &rc, &err);
+		is_int(rc, DK_EINPUT, "%s: a malformed Depends is refused", spdx ? "spdx" : "cyclonedx");
+		ok(strstr(err.msg, "package tzdata: Depends: ") != NULL, "message names package and field: %s", err.msg);
+		free(s);
+	}
+}
+
 int main(void)
 {
 	test_license_lines();
@@ -537,5 +628,6 @@ int main(void)
 	test_spdx();
 	test_determinism();
 	test_bad_input();
+	test_dependencies();
 	return tap_done();
 }
