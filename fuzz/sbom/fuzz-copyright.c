@@ -59,6 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pkg.maintainer = text;
 	pkg.summary = text;
 	pkg.homepage = text;
+	/* ...and as relationship fields: the dependency graph takes them or names the field. */
+	pkg.pre_depends = text;
+	pkg.depends = text;
+	pkg.provides = text;
 	dk_buf_reset(&out);
 	r = dk_sbom_cyclonedx(&doc, &out, &err);
 	require(r == 0 || (r == DK_EINPUT && strncmp(err.msg, "package fuzz: ", 14) == 0));
