@@ -14,6 +14,7 @@
 #include <debkeep/arena.h>
 #include <debkeep/publish.h>
 #include <debkeep/repo.h>
+#include <debkeep/sources.h>
 
 #include "cli.h"
 
@@ -162,6 +163,7 @@ static int publish_snapshot(struct dk_repo *repo, struct dk_publication *pub, st
 {
 	struct dk_snapshot_info info = { 0 };
 	struct snap_pkgs sp = { .root = repo->root, .component = pub->component };
+	struct dk_publish_sources ps = { 0 };
 	char pubdir[PATH_MAX];
 	const char *public = pub->public;
 	int r;
@@ -181,7 +183,9 @@ static int publish_snapshot(struct dk_repo *repo, struct dk_publication *pub, st
 	if (!r && sp.n == 0)
 		r = dk_err_set(err, DK_EINPUT, "snapshot '%s': has no packages to publish", pub->snapshot);
 	if (!r)
-		r = dk_publish(public, pub->prefix, pub->suite, sp.v, sp.n, o, err);
+		r = dk_sources_for_publish(repo, pub->snapshot, pub->component, &ps, err);
+	if (!r)
+		r = dk_publish_with_sources(public, pub->prefix, pub->suite, sp.v, sp.n, ps.v, ps.n, o, err);
 	if (!r && !(r = dk_db_begin(&repo->db, err))) {
 		r = dk_publication_record(repo, pub, err);
 		if (!r)
@@ -190,6 +194,7 @@ static int publish_snapshot(struct dk_repo *repo, struct dk_publication *pub, st
 			dk_db_rollback(&repo->db);
 	}
 	*count = sp.n;
+	dk_publish_sources_release(&ps);
 	free(sp.v);
 	dk_arena_release(&sp.arena);
 	dk_snapshot_info_release(&info);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <debkeep/repo.h>
+#include <debkeep/sources.h>
 
 #include "cli.h"
 
@@ -212,6 +213,7 @@ static int snap_show(struct cli *cli, int argc, char **argv)
 	struct snap_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_snapshot_info info;
+	long long sources = 0;
 	json_t *arr = NULL;
 	struct dk_repo r;
 	int ret = parse(cli, argc, argv, show_usage, &o);
@@ -228,11 +230,18 @@ static int snap_show(struct cli *cli, int argc, char **argv)
 		dk_repo_close(&r);
 		return cli_fail(&err);
 	}
+	if (dk_sources_count(&r, NULL, argv[optind], &sources, &err) < 0) {
+		dk_repo_close(&r);
+		dk_snapshot_info_release(&info);
+		return cli_fail(&err);
+	}
 	if (cli->json)
 		arr = json_array();
 	else
 		printf("# snapshot %s: %lld packages from %s, created %s%s%s\n", info.name, info.count, info.origin,
 		       info.created, *info.description ? ": " : "", info.description);
+	if (!cli->json && sources)
+		printf("# source packages: %lld\n", sources);
 	ret = dk_snapshot_packages(&r, argv[optind], show_one, arr, &err);
 	dk_repo_close(&r);
 	if (ret < 0) {
@@ -243,6 +252,7 @@ static int snap_show(struct cli *cli, int argc, char **argv)
 	if (arr) {
 		json_t *o2 = info_json(&info);
 
+		json_object_set_new(o2, "sources", json_integer(sources));
 		json_object_set_new(o2, "members", arr);
 		ret = cli_json_out(o2);
 	}

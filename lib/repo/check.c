@@ -17,6 +17,7 @@
 #include <debkeep/deb822.h>
 #include <debkeep/hash.h>
 #include <debkeep/repo.h>
+#include <debkeep/sources.h>
 
 #include "banned.h"
 
@@ -93,14 +94,13 @@ static int hash_file_hex(const char *path, char *out, struct dk_err *err)
 	return r;
 }
 
-static int load_rows(struct checker *c, struct dk_err *err)
+static int load_rows(struct checker *c, const char *sql, size_t *capp, struct dk_err *err)
 {
 	sqlite3_stmt *s;
-	size_t cap = 0;
+	size_t cap = *capp;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(c->r->db.h, "SELECT sha256, size, name || ' ' || version || ' ' || arch FROM packages",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->r->db.h, sql, -1, &s, NULL) != SQLITE_OK)
 		return dk_db_error(&c->r->db, err, "check");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *sha = (const char *)sqlite3_column_text(s, 0);
@@ -128,6 +128,19 @@ static int load_rows(struct checker *c, struct dk_err *err)
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = dk_db_error(&c->r->db, err, "check");
 	sqlite3_finalize(s);
+	*capp = cap;
+	return ret;
+}
+
+/* Package rows, and the source file rows (one per object) when the root has sources. */
+static int load_all_rows(struct checker *c, struct dk_err *err)
+{
+	size_t cap = 0;
+	int ret;
+
+	ret = load_rows(c, "SELECT sha256, size, name || ' ' || version || ' ' || arch FROM packages", &cap, err);
+	if (ret == 0 && dk_sources_present(c->r))
+		ret = load_rows(c, DK_SOURCES_OBJECTS_SQL, &cap, err);
 	if (c->nrows)
 		qsort(c->rows, c->nrows, sizeof(*c->rows), cmp_row);
 	c->st->rows = c->nrows;
@@ -287,17 +300,13 @@ static const char *const reference_checks[] = {
 	" ', which does not exist' FROM publications WHERE snapshot_id NOT IN (SELECT id FROM snapshots)",
 };
 
-static int check_references(struct checker *c, struct dk_err *err)
+static int run_checks(struct checker *c, const char *const *checks, size_t n, struct dk_err *err)
 {
 	sqlite3_stmt *s;
 	int rc, ret = 0;
 
-	/*
-	 * No PRAGMA quick_check: SQLite 3.40 (bookworm) reports NOT NULL columns of WITHOUT ROWID tables
-	 * as NULL there, so it would find problems in every healthy root.
-	 */
-	for (size_t i = 0; i < sizeof(reference_checks) / sizeof(*reference_checks) && ret == 0; i++) {
-		if (sqlite3_prepare_v2(c->r->db.h, reference_checks[i], -1, &s, NULL) != SQLITE_OK)
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (sqlite3_prepare_v2(c->r->db.h, checks[i], -1, &s, NULL) != SQLITE_OK)
 			return dk_db_error(&c->r->db, err, "check");
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW && ret == 0)
 			ret = problem(c, (const char *)sqlite3_column_text(s, 0), "%s",
@@ -306,6 +315,21 @@ static int check_references(struct checker *c, struct dk_err *err)
 			ret = dk_db_error(&c->r->db, err, "check");
 		sqlite3_finalize(s);
 	}
+	return ret;
+}
+
+static int check_references(struct checker *c, struct dk_err *err)
+{
+	sqlite3_stmt *s;
+	int ret;
+
+	/*
+	 * No PRAGMA quick_check: SQLite 3.40 (bookworm) reports NOT NULL columns of WITHOUT ROWID tables
+	 * as NULL there, so it would find problems in every healthy root.
+	 */
+	ret = run_checks(c, reference_checks, sizeof(reference_checks) / sizeof(*reference_checks), err);
+	if (ret == 0 && dk_sources_present(c->r))
+		ret = run_checks(c, dk_sources_reference_checks, dk_sources_nreference_checks, err);
 	if (ret == 0 && sqlite3_prepare_v2(c->r->db.h, "SELECT count(*) FROM snapshots", -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			c->st->snapshots = (size_t)sqlite3_column_int64(s, 0);
@@ -556,7 +580,7 @@ int dk_check(struct dk_repo *r, dk_check_fn fn, void *ctx, struct dk_check_stats
 	/* One read transaction: every query below sees the same state, whatever a writer does meanwhile. */
 	if ((ret = dk_db_exec(&r->db, "BEGIN", err)) < 0)
 		return ret;
-	if ((ret = load_rows(&c, err)) < 0 || (ret = check_references(&c, err)) < 0)
+	if ((ret = load_all_rows(&c, err)) < 0 || (ret = check_references(&c, err)) < 0)
 		goto out;
 	if ((ret = scan_objects(&c, err)) < 0 || (ret = hash_objects(&c)) < 0 || (ret = missing_objects(&c)) < 0)
 		goto out;

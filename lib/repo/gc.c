@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <debkeep/repo.h>
+#include <debkeep/sources.h>
 
 #include "banned.h"
 
@@ -312,7 +313,11 @@ int dk_gc(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, struct dk_err
 	if (ret == 0 && !dry_run)
 		ret = delete_rows(r, &gone, err);
 	if (ret == 0)
+		ret = dk_sources_gc(r, dry_run, &st->rows, err);
+	if (ret == 0)
 		ret = load_shas(r, "SELECT sha256 FROM packages", &keep, NULL, st, err);
+	if (ret == 0 && dk_sources_present(r))
+		ret = load_shas(r, DK_SOURCES_OBJECTS_SQL, &keep, NULL, st, err);
 	/* Rows go first: once they are committed, the files below are garbage whether or not this finishes. */
 	if (ret == 0)
 		ret = dry_run ? 0 : dk_db_commit(&r->db, err);

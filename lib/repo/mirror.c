@@ -26,6 +26,7 @@
 #include <debkeep/pkglist.h>
 #include <debkeep/repo.h>
 #include <debkeep/resolve.h>
+#include <debkeep/sources.h>
 
 #include "banned.h"
 
@@ -318,8 +319,6 @@ int dk_mirror_create(struct dk_repo *r, const struct dk_mirror *m, const char *k
 	for (size_t i = 0; i < m->narchs; i++)
 		if (!arch_valid(m->archs[i]))
 			return dk_err_set(err, DK_EINPUT, "--archs: invalid architecture '%s'", m->archs[i]);
-	if (m->with_sources)
-		return dk_err_set(err, DK_EINPUT, "--with-sources: mirroring source packages is not supported yet");
 	if (keyring_len > KEYRING_MAX)
 		return dk_err_set(err, DK_EINPUT, "keyring: too big for a keyring");
 	if (m->list && strlen(m->list) > LIST_MAX)
@@ -327,7 +326,7 @@ int dk_mirror_create(struct dk_repo *r, const struct dk_mirror *m, const char *k
 	if ((ret = tmp_path(r->root, tmp, sizeof(tmp), err)) < 0 ||
 	    (ret = dk_verify_keyring(keyring, keyring_len, tmp, &keys, err)) < 0)
 		return ret;
-	if ((ret = migrate(r, err)) < 0)
+	if ((ret = migrate(r, err)) < 0 || (m->with_sources && (ret = dk_sources_migrate(r, err)) < 0))
 		return ret;
 	if ((ret = join(m->components, m->ncomponents, &comps)) < 0 || (ret = join(m->archs, m->narchs, &archs)) < 0) {
 		ret = dk_err_set(err, DK_ENOMEM, "out of memory");
@@ -409,6 +408,7 @@ int dk_mirror_drop(struct dk_repo *r, const char *name, struct dk_err *err)
 			     " (SELECT id FROM collections WHERE name = ?1)", coll, err)) < 0 ||
 	    (ret = exec_name(r, "DELETE FROM collections WHERE name = ?1", coll, err)) < 0 ||
 	    (ret = exec_name(r, "DELETE FROM mirrors WHERE name = ?1", name, err)) < 0 ||
+	    (ret = dk_sources_mirror_drop(r, name, err)) < 0 ||
 	    (ret = dk_db_commit(&r->db, err)) < 0) {
 		dk_db_rollback(&r->db);
 		return ret;
@@ -483,6 +483,10 @@ struct update {
 	char tmpdir[4096]; /* ROOT/tmp/mirror-NAME: downloads kept for the next run */
 	char dists[300];   /* "dists/SUITE" */
 	enum dk_mirror_phase phase;
+	struct dk_sources_update su;
+	struct dk_sources_stats *sst;
+	dk_source_missing_fn missing;
+	void *missing_ctx;
 };
 
 static void progress(void *ctx, uint64_t done, uint64_t total, size_t files_done, size_t files)
@@ -493,13 +497,19 @@ static void progress(void *ctx, uint64_t done, uint64_t total, size_t files_done
 		u->o->progress(u->o->progress_ctx, u->phase, done, total, files_done, files);
 }
 
+static void fetch_opts(struct update *u, struct dk_fetch_opts *fo)
+{
+	memset(fo, 0, sizeof(*fo));
+	fo->parallel = u->o->parallel;
+	fo->progress = progress;
+	fo->progress_ctx = u;
+}
+
 static int run_fetch(struct update *u, struct dk_fetch_item *items, size_t n, struct dk_err *err)
 {
-	struct dk_fetch_opts fo = { 0 };
+	struct dk_fetch_opts fo;
 
-	fo.parallel = u->o->parallel;
-	fo.progress = progress;
-	fo.progress_ctx = u;
+	fetch_opts(u, &fo);
 	return dk_fetch_run(items, n, &fo, err);
 }
 
@@ -1120,6 +1130,8 @@ static int record(struct update *u, const char *release_sha256, struct dk_err *e
 	bind_text(s[Q_MIRROR_SET], 4, release_sha256);
 	if ((ret = step(u, s[Q_MIRROR_SET], err)) < 0)
 		goto out;
+	if (u->m.with_sources && (ret = dk_sources_update_record(&u->su, r, u->m.name, stamp, u->sst, err)) < 0)
+		goto out;
 	/* Objects are durable before the rows that name them are. */
 	if ((ret = dk_store_batch_commit(&batch, err)) < 0)
 		goto out;
@@ -1144,9 +1156,60 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
+static void on_missing(void *ctx, const struct dk_source_ref *ref)
+{
+	struct update *u = ctx;
+
+	u->sst->missing++;
+	if (u->missing)
+		u->missing(u->missing_ctx, ref);
+}
+
+/* The sources of what the update keeps: with a list, those its binaries name; else every one upstream. */
+static int fetch_sources(struct update *u, const struct dk_relfile *rf, struct dk_err *err)
+{
+	struct dk_source_ref *refs = NULL;
+	struct dk_sources_fetch f = { 0 };
+	struct dk_fetch_opts fo;
+	int ret;
+
+	if (u->have_list) {
+		if (!(refs = calloc(u->n + 1, sizeof(*refs))))
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		for (size_t i = 0; i < u->n; i++)
+			refs[i] = (struct dk_source_ref){ u->w[i].name, u->w[i].arch, u->w[i].source,
+							  u->w[i].source_version };
+	}
+	fetch_opts(u, &fo);
+	f.r = u->r;
+	f.rf = rf;
+	f.base = u->base;
+	f.dists = u->dists;
+	f.components = u->m.components;
+	f.ncomponents = u->m.ncomponents;
+	f.tmpdir = u->tmpdir;
+	f.fo = &fo;
+	f.refs = refs;
+	f.nrefs = u->have_list ? u->n : 0;
+	f.missing = on_missing;
+	f.ctx = u;
+	u->phase = DK_MIRROR_PACKAGES;
+	ret = dk_sources_update_fetch(&u->su, &f, u->sst, err);
+	free(refs);
+	return ret;
+}
+
 int dk_mirror_update(struct dk_repo *r, const char *name, const struct dk_mirror_update_opts *o,
 		     struct dk_mirror_stats *st, struct dk_err *err)
 {
+	return dk_mirror_update_sources(r, name, o, NULL, NULL, st, NULL, err);
+}
+
+int dk_mirror_update_sources(struct dk_repo *r, const char *name, const struct dk_mirror_update_opts *o,
+			     dk_source_missing_fn missing, void *ctx, struct dk_mirror_stats *st,
+			     struct dk_sources_stats *sst, struct dk_err *err)
+{
+	struct dk_sources_stats sst_local;
 	struct update u = { 0 };
 	struct dk_buf keyring = DK_BUF_INIT;
 	struct dk_relfile rf = { 0 };
@@ -1160,8 +1223,14 @@ int dk_mirror_update(struct dk_repo *r, const char *name, const struct dk_mirror
 	u.r = r;
 	u.o = o;
 	u.st = st;
+	u.sst = sst ? sst : &sst_local;
+	memset(u.sst, 0, sizeof(*u.sst));
+	u.missing = missing;
+	u.missing_ctx = ctx;
 	if ((ret = migrate(r, err)) < 0 || (ret = dk_mirror_get(r, name, &u.m, err)) < 0)
 		return ret;
+	if (u.m.with_sources && (ret = dk_sources_migrate(r, err)) < 0)
+		goto out;
 	snprintf(u.base, sizeof(u.base), "%s", u.m.url);
 	while (*u.base && u.base[strlen(u.base) - 1] == '/')
 		u.base[strlen(u.base) - 1] = '\0';
@@ -1197,6 +1266,8 @@ int dk_mirror_update(struct dk_repo *r, const char *name, const struct dk_mirror
 	st->index_seconds += (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (ret < 0 || (ret = fetch_debs(&u, err)) < 0)
 		goto out;
+	if (u.m.with_sources && (ret = fetch_sources(&u, &rf, err)) < 0)
+		goto out;
 	for (size_t i = 0; i < u.n; i++)
 		if (!u.w[i].row && (ret = check_deb(&u, &u.w[i], err)) < 0)
 			goto out;
@@ -1211,6 +1282,7 @@ out:
 	if (u.have_list)
 		dk_pkglist_release(&u.list);
 	dk_map_release(&u.by_sha);
+	dk_sources_update_release(&u.su);
 	free(u.w);
 	dk_arena_release(&u.arena);
 	dk_mirror_release(&u.m);

@@ -20,6 +20,7 @@
 #include <debkeep/fs.h>
 #include <debkeep/hash.h>
 #include <debkeep/publish.h>
+#include <debkeep/sources.h>
 #include <debkeep/version.h>
 
 #include "banned.h"
@@ -40,6 +41,8 @@ struct publisher {
 	size_t nentries, capentries;
 	const char **archs, **comps;
 	size_t narchs, ncomps;
+	const struct dk_publish_source *srcs;
+	size_t nsrcs;
 };
 
 static int path_join(char *out, size_t n, struct dk_err *err, const char *fmt, ...) DK_PRINTF(4, 5);
@@ -499,15 +502,16 @@ out:
 static int keep_old_by_hash(const char *live, const char *stage, const char *dir, const char *algo,
 			    struct dk_err *err)
 {
-	static const char *const names[] = { "Packages", "Packages.gz", "Packages.xz", "Release" };
+	static const char *const names[] = { "Packages", "Packages.gz", "Packages.xz", "Release",
+					     "Sources",  "Sources.gz",  "Sources.xz" };
 	char hdir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
-	ino_t current[4] = { 0 };
+	ino_t current[7] = { 0 };
 	struct dirent *d;
 	struct stat st;
 	DIR *dp;
 	int r = 0;
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		if ((r = path_join(src, sizeof(src), err, "%s/%s/%s", live, dir, names[i])) < 0)
 			return r;
 		if (stat(src, &st) == 0)
@@ -527,7 +531,7 @@ static int keep_old_by_hash(const char *live, const char *stage, const char *dir
 			break;
 		if (lstat(src, &st) < 0)
 			continue;
-		for (size_t i = 0; i < 4; i++)
+		for (size_t i = 0; i < 7; i++)
 			cur |= current[i] && st.st_ino == current[i];
 		if (!cur)
 			continue;
@@ -553,7 +557,35 @@ static int carry_by_hash(struct publisher *pb, const char *live, struct dk_err *
 						   pb->archs[a])) < 0 ||
 				    (r = keep_old_by_hash(live, pb->stage, rel, algos[h], err)) < 0)
 					return r;
+	for (size_t c = 0; c < pb->ncomps && pb->nsrcs; c++)
+		for (size_t h = 0; h < 2; h++)
+			if ((r = path_join(rel, sizeof(rel), err, "%s/source", pb->comps[c])) < 0 ||
+			    (r = keep_old_by_hash(live, pb->stage, rel, algos[h], err)) < 0)
+				return r;
 	return 0;
+}
+
+/* COMPONENT/source/: the Sources index (text from sources.c) and its compressed copies, as for binaries. */
+static int write_sources(struct publisher *pb, const char *comp, struct dk_err *err)
+{
+	static const char *const names[] = { "Sources", "Sources.gz", "Sources.xz", "Release" };
+	struct dk_buf b[4] = { DK_BUF_INIT, DK_BUF_INIT, DK_BUF_INIT, DK_BUF_INIT };
+	char name[256];
+	int r;
+
+	dk_buf_addf(&b[3], "Archive: %s\nOrigin: %s\nLabel: %s\nAcquire-By-Hash: yes\nComponent: %s\n"
+		    "Architecture: source\n", pb->suite, pb->opts->origin ? pb->opts->origin : "debkeep",
+		    pb->opts->label ? pb->opts->label : pb->opts->origin ? pb->opts->origin : "debkeep", comp);
+	if ((r = dk_sources_index_text(pb->srcs, pb->nsrcs, comp, &b[0], err)) < 0 ||
+	    (r = dk_buf_check(&b[3], err, "Release")) < 0 || (r = compress_both(&b[0], &b[1], &b[2], err)) < 0)
+		goto out;
+	for (size_t i = 0; i < 4 && r == 0; i++)
+		if ((r = path_join(name, sizeof(name), err, "%s/source/%s", comp, names[i])) == 0)
+			r = put_index(pb, name, &b[i], true, err);
+out:
+	for (size_t i = 0; i < 4; i++)
+		dk_buf_release(&b[i]);
+	return r;
 }
 
 /* Put the staged tree at live: a plain rename the first time, else an exchange, then drop the old tree. */
@@ -613,10 +645,38 @@ static void unlink_pool(const char *tree, const struct dk_publish_pkg *pkgs, siz
 int dk_publish(const char *public_root, const char *prefix, const char *suite, const struct dk_publish_pkg *pkgs,
 	       size_t n, const struct dk_publish_opts *opts, struct dk_err *err)
 {
-	struct publisher pb = { .suite = suite, .opts = opts };
+	return dk_publish_with_sources(public_root, prefix, suite, pkgs, n, NULL, 0, opts, err);
+}
+
+/* The source files as pool entries only (pool_path, object_path), so link_pool and unlink_pool serve them too. */
+static struct dk_publish_pkg *source_pool(const struct dk_publish_source *srcs, size_t nsrcs, size_t *n)
+{
+	struct dk_publish_pkg *v;
+	size_t k = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < nsrcs; i++)
+		*n += srcs[i].nfiles;
+	if (!(v = calloc(*n + 1, sizeof(*v))))
+		return NULL;
+	for (size_t i = 0; i < nsrcs; i++)
+		for (size_t j = 0; j < srcs[i].nfiles; j++) {
+			v[k].pool_path = srcs[i].files[j].pool_path;
+			v[k++].object_path = srcs[i].files[j].object_path;
+		}
+	return v;
+}
+
+int dk_publish_with_sources(const char *public_root, const char *prefix, const char *suite,
+			    const struct dk_publish_pkg *pkgs, size_t n, const struct dk_publish_source *srcs,
+			    size_t nsrcs, const struct dk_publish_opts *opts, struct dk_err *err)
+{
+	struct publisher pb = { .suite = suite, .opts = opts, .srcs = srcs, .nsrcs = nsrcs };
 	const struct dk_publish_pkg **sorted = NULL;
+	struct dk_publish_pkg *spool = NULL;
 	char tree[PATH_MAX], staging[PATH_MAX], live[PATH_MAX];
-	bool staged = false, switched = false, *made = NULL;
+	bool staged = false, switched = false, *made = NULL, *smade = NULL;
+	size_t nspool = 0;
 	int r;
 
 	if (prefix && *prefix && strcmp(prefix, ".") != 0 && !safe_relpath(prefix))
@@ -635,21 +695,35 @@ int dk_publish(const char *public_root, const char *prefix, const char *suite, c
 	    (r = mkdir_p(tree, err)) < 0)
 		return r;
 	pb.archs = calloc(n + 1 + count(opts->architectures), sizeof(char *));
-	pb.comps = calloc(n + 1 + count(opts->components), sizeof(char *));
+	pb.comps = calloc(n + nsrcs + 1 + count(opts->components), sizeof(char *));
 	sorted = calloc(n + 1, sizeof(*sorted));
 	made = calloc(n + 1, sizeof(*made));
-	if (!pb.archs || !pb.comps || !sorted || !made) {
+	spool = source_pool(srcs, nsrcs, &nspool);
+	smade = calloc(nspool + 1, sizeof(*smade));
+	if (!pb.archs || !pb.comps || !sorted || !made || !spool || !smade) {
 		r = dk_err_set(err, DK_ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((r = collect(pb.archs, &pb.narchs, opts->architectures, pkgs, n, false, err)) < 0 ||
 	    (r = collect(pb.comps, &pb.ncomps, opts->components, pkgs, n, true, err)) < 0)
 		goto out;
+	for (size_t i = 0; i < nsrcs; i++) {
+		bool seen = false;
+
+		if (!srcs[i].component || !safe_relpath(srcs[i].component)) {
+			r = dk_err_set(err, DK_EINPUT, "source %s: missing or bad component", srcs[i].name);
+			goto out;
+		}
+		for (size_t c = 0; c < pb.ncomps && !seen; c++)
+			seen = !strcmp(pb.comps[c], srcs[i].component);
+		if (!seen)
+			pb.comps[pb.ncomps++] = srcs[i].component;
+	}
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &pkgs[i];
 	qsort(sorted, n, sizeof(*sorted), cmp_pkg);
 	/* Pool files first: the new indices must never name a file that is not there yet. */
-	if ((r = link_pool(tree, pkgs, n, made, err)) < 0)
+	if ((r = link_pool(tree, pkgs, n, made, err)) < 0 || (r = link_pool(tree, spool, nspool, smade, err)) < 0)
 		goto out;
 	if (!mkdtemp(staging)) {
 		r = dk_err_errno(err, "mkdtemp %s", staging);
@@ -663,14 +737,21 @@ int dk_publish(const char *public_root, const char *prefix, const char *suite, c
 		for (size_t a = 0; a < pb.narchs; a++)
 			if ((r = write_component(&pb, pb.comps[c], pb.archs[a], sorted, n, err)) < 0)
 				goto out;
+	for (size_t c = 0; c < pb.ncomps && nsrcs; c++)
+		if ((r = write_sources(&pb, pb.comps[c], err)) < 0)
+			goto out;
 	if ((r = write_release(&pb, err)) < 0 || (r = carry_by_hash(&pb, live, err)) < 0 ||
 	    (r = switch_in(pb.stage, live, err)) < 0)
 		goto out;
 	switched = true;
 out:
+	if (!switched && smade)
+		unlink_pool(tree, spool, nspool, smade);
 	if (!switched && made)
 		unlink_pool(tree, pkgs, n, made);
 	free(made);
+	free(smade);
+	free(spool);
 	if (staged)
 		rm_rf(staging);
 	free(pb.entries);
@@ -711,6 +792,11 @@ static void names_release(struct names *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int names_add_cb(void *ctx, const char *p, size_t len)
+{
+	return names_add(ctx, p, len);
+}
+
 /* The Filename lines of an uncompressed Packages file (by-hash copies included: they start the same way). */
 static int scan_filenames(const char *path, struct names *out, struct dk_err *err)
 {
@@ -737,6 +823,10 @@ static int scan_filenames(const char *path, struct names *out, struct dk_err *er
 			}
 			p += len + 1;
 		}
+		/* Only a Sources index names pool files by Directory. */
+		if (r == 0 && memmem(b.data, b.len, "\nDirectory: ", 12) &&
+		    dk_sources_pool_names(b.data, b.len, names_add_cb, out) < 0)
+			r = dk_err_set(err, DK_ENOMEM, "out of memory");
 	}
 	dk_buf_release(&b);
 	return r;
@@ -760,7 +850,8 @@ static int collect_dists(const char *dir, int depth, struct names *out, struct d
 			continue;
 		if (S_ISDIR(st.st_mode))
 			r = collect_dists(path, depth + 1, out, err);
-		else if (S_ISREG(st.st_mode) && (!strcmp(d->d_name, "Packages") || strstr(dir, "/by-hash/SHA256")))
+		else if (S_ISREG(st.st_mode) && (!strcmp(d->d_name, "Packages") || !strcmp(d->d_name, "Sources") ||
+						 strstr(dir, "/by-hash/SHA256")))
 			r = scan_filenames(path, out, err);
 	}
 	closedir(dp);

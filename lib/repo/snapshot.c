@@ -11,6 +11,7 @@
 #include <debkeep/pkglist.h>
 #include <debkeep/repo.h>
 #include <debkeep/resolve.h>
+#include <debkeep/sources.h>
 #include <debkeep/version.h>
 
 #include "banned.h"
@@ -195,6 +196,9 @@ int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *co
 		ret = dk_db_error(&r->db, err, "snapshot create");
 		goto out;
 	}
+	if (!strncmp(collection, "mirror/", 7) &&
+	    (ret = dk_sources_snapshot_copy(r, id, collection + 7, NULL, err)) < 0)
+		goto out;
 	ret = dk_db_commit(&r->db, err);
 out:
 	if (ret < 0)
@@ -425,7 +429,8 @@ int dk_snapshot_drop(struct dk_repo *r, const char *name, struct dk_err *err)
 		ret = dk_err_set(err, DK_EINPUT, "snapshot '%s': in use by %s '%s'", name, col(s, 0), col(s, 1));
 		goto out;
 	}
-	if ((ret = exec_bound(r, "DELETE FROM snapshot_members WHERE snapshot_id = ?1", NULL, info.id, err)) < 0 ||
+	if ((ret = dk_sources_snapshot_drop(r, info.id, err)) < 0 ||
+	    (ret = exec_bound(r, "DELETE FROM snapshot_members WHERE snapshot_id = ?1", NULL, info.id, err)) < 0 ||
 	    (ret = exec_bound(r, "DELETE FROM snapshots WHERE id = ?1", NULL, info.id, err)) < 0)
 		goto out;
 	ret = dk_db_commit(&r->db, err);
@@ -620,6 +625,8 @@ int dk_snapshot_merge(struct dk_repo *r, const char *name, const char *const *so
 		if (add_member(ins, id, m.v[i].id) < 0)
 			ret = dk_db_error(&r->db, err, "snapshot merge");
 	}
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = dk_sources_snapshot_copy(r, id, NULL, sources[i], err);
 	if (ret == 0)
 		ret = dk_db_commit(&r->db, err);
 out:
@@ -736,6 +743,8 @@ int dk_snapshot_filter(struct dk_repo *r, const char *name, const char *from, co
 		for (size_t i = 0; i < t.narchs && ret == 0; i++)
 			ret = resolve_arch(r, &t, &pl, from, t.archs[i], ins, id, err);
 	}
+	if (ret == 0)
+		ret = dk_sources_snapshot_filter(r, id, from, err);
 	if (ret == 0)
 		ret = dk_db_commit(&r->db, err);
 out:
