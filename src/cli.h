@@ -57,10 +57,47 @@ int cli_exit_code(int dk_status);
  */
 const char *cli_data_path(const char *rel, char *buf, size_t n);
 
+/* Seconds since the epoch, as --date and --epoch take them: a decimal number, else -1. */
+long long cli_parse_epoch(const char *s);
+
 /* Print a JSON value (stolen) on stdout with a newline; returns 0 or EXIT_INTERNAL. */
 int cli_json_out(json_t *v);
 
+struct option;
 struct dk_repo;
+
+/* getopt_long values of the options cli_parse adds to a command's own; a command's own stay below. */
+enum {
+	CLI_OPT_LOCK_TIMEOUT = 0x10000,
+	CLI_OPT_JSON,
+};
+
+/*
+ * A command's options: its own, then the ones every command shares, which cli_parse adds in this order
+ * after them (getopt names an ambiguous abbreviation's candidates in table order): --lock-timeout SECONDS
+ * when lock_timeout is set, --json (sets cli->json) and --help/-h.
+ */
+struct cli_options {
+	const char *usage;	   /* --help prints it on stdout, a bad option on stderr (unless bad) */
+	const char *bad;	   /* else a bad option is this message, through cli_usage */
+	const char *shortopts;	   /* its own short options, as getopt's optstring ("h" is added) */
+	const struct option *opts; /* its own long options, ended by a zeroed entry; or NULL */
+	/* Each of its own options as getopt_long returns it; returns 0, else the exit code. */
+	int (*take)(struct cli *cli, int opt, char *arg, void *ctx);
+	void *ctx;
+	double *lock_timeout; /* set to the default, then to --lock-timeout's value; NULL: no such option */
+	/*
+	 * How many operands it takes, max_operands -1 for no limit: another number prints the usage on
+	 * stderr. Both 0: not checked here (a command that takes none names the stray one itself).
+	 */
+	int min_operands, max_operands;
+};
+
+/*
+ * getopt_long over argv (argv[0] the command's name) with o's options. Returns -1 to go on, with optind
+ * at the first operand, else the exit code: 0 after --help, EXIT_INPUT for a bad option (printed).
+ */
+int cli_parse(struct cli *cli, int argc, char **argv, const struct cli_options *o);
 
 /* --lock-timeout's value into t: seconds, 0 to 86400; returns 0, else the usage error's exit code. */
 int cli_lock_timeout(struct cli *cli, const char *s, double *t);
@@ -72,6 +109,21 @@ int cli_lock_timeout(struct cli *cli, const char *s, double *t);
  */
 int cli_repo_open(struct cli *cli, struct dk_repo *r, unsigned flags, double timeout, const char *group, int argc,
 		  char **argv);
+
+/*
+ * What list, show and diff share: open the data root read-only, run walk with a JSON array to fill
+ * (NULL for text output, which walk prints as it goes), close it. Returns 0 with *arr the array for
+ * the caller to print (NULL for text), else the exit code (the error printed).
+ */
+int cli_repo_read(struct cli *cli, int (*walk)(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err),
+		  void *ctx, json_t **arr);
+
+/*
+ * What 'drop NAME' subcommands share: drop name with r (open for writing), close r, say what was
+ * dropped. Returns the exit code (an error printed).
+ */
+int cli_repo_drop(struct cli *cli, struct dk_repo *r, const char *what, const char *name,
+		  int (*drop)(struct dk_repo *r, const char *name, struct dk_err *err));
 
 /* The group handlers, one per cmd-<group>.c. */
 int cmd_build(struct cli *cli, int argc, char **argv);

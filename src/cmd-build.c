@@ -1,5 +1,4 @@
 /* cmd-build.c - debkeep build: a reproducible root file system image from a snapshot */
-#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,16 +75,45 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static int parse_epoch(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
+/* What the options ask for: the image, and where its build log goes. */
+struct build_args {
+	struct dk_image_opts o;
+	const char *logfile;
+};
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -1;
-	*out = v;
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct build_args *a = ctx;
+
+	switch (opt) {
+	case 's':
+		a->o.snapshot = arg;
+		break;
+	case 'l':
+		a->o.list = arg;
+		break;
+	case 'a':
+		a->o.arch = arg;
+		break;
+	case 'o':
+		a->o.output = arg;
+		break;
+	case 'm':
+		if (strcmp(arg, "root") && strcmp(arg, "extract"))
+			return cli_usage(cli, "build: --mode: '%s' is not one of root, extract", arg);
+		a->o.mode = strcmp(arg, "root") ? DK_IMAGE_EXTRACT : DK_IMAGE_ROOT;
+		break;
+	case 'e':
+		if ((a->o.epoch = cli_parse_epoch(arg)) < 0)
+			return cli_usage(cli, "build: --epoch: '%s' is not a number of seconds", arg);
+		break;
+	case 't':
+		a->o.tmpdir = arg;
+		break;
+	case 'L':
+		a->logfile = arg;
+		break;
+	}
 	return 0;
 }
 
@@ -96,97 +124,61 @@ int cmd_build(struct cli *cli, int argc, char **argv)
 		{ "arch", required_argument, NULL, 'a' },     { "output", required_argument, NULL, 'o' },
 		{ "mode", required_argument, NULL, 'm' },     { "epoch", required_argument, NULL, 'e' },
 		{ "tmpdir", required_argument, NULL, 't' },   { "log", required_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dk_image_opts o = { .mode = DK_IMAGE_ROOT, .epoch = -1 };
+	struct build_args a = { .o = { .mode = DK_IMAGE_ROOT, .epoch = -1 } };
+	const struct cli_options co = {
+		.usage = build_usage, .bad = "build: bad option", .shortopts = "s:l:a:o:", .opts = opts,
+		.take = take, .ctx = &a,
+	};
 	struct dk_image_result res = { 0 };
 	struct build_log log = { stderr, false };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo repo;
-	const char *logfile = NULL;
-	int c, code;
+	int code = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:l:a:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			o.snapshot = optarg;
-			break;
-		case 'l':
-			o.list = optarg;
-			break;
-		case 'a':
-			o.arch = optarg;
-			break;
-		case 'o':
-			o.output = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "root") && strcmp(optarg, "extract"))
-				return cli_usage(cli, "build: --mode: '%s' is not one of root, extract", optarg);
-			o.mode = strcmp(optarg, "root") ? DK_IMAGE_EXTRACT : DK_IMAGE_ROOT;
-			break;
-		case 'e':
-			if (parse_epoch(optarg, &o.epoch))
-				return cli_usage(cli, "build: --epoch: '%s' is not a number of seconds", optarg);
-			break;
-		case 't':
-			o.tmpdir = optarg;
-			break;
-		case 'L':
-			logfile = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(build_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "build: bad option");
-		}
-	}
+	if (code >= 0)
+		return code;
 	if (optind < argc)
 		return cli_usage(cli, "build: unexpected argument '%s'", argv[optind]);
-	if (!o.snapshot || !o.list || !o.arch || !o.output)
+	if (!a.o.snapshot || !a.o.list || !a.o.arch || !a.o.output)
 		return cli_usage(cli, "build: --snapshot, --list, --arch and -o are all required");
-	if (logfile && !(log.f = fopen(logfile, "w"))) {
-		dk_err_errno(&err, "%s", logfile);
+	if (a.logfile && !(log.f = fopen(a.logfile, "w"))) {
+		dk_err_errno(&err, "%s", a.logfile);
 		return cli_fail(&err);
 	}
 	/* Modes are set explicitly everywhere; this only keeps a maintainer script's files from varying. */
 	umask(022);
-	o.log = log_line;
-	o.log_ctx = &log;
+	a.o.log = log_line;
+	a.o.log_ctx = &log;
 	if (cli->progress)
-		o.progress = progress;
-	o.cancel = &interrupted;
+		a.o.progress = progress;
+	a.o.cancel = &interrupted;
 	catch_signals();
 	/* A build only reads the repository: no writer's lock, so it runs beside imports and publishes. */
 	if (dk_repo_open(&repo, cli->root, 0, "debkeep build", 0, &err) < 0) {
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (dk_image_build(&repo, &o, &res, &err) < 0) {
+	if (dk_image_build(&repo, &a.o, &res, &err) < 0) {
 		dk_repo_close(&repo);
 		code = cli_fail(&err);
 		goto out;
 	}
 	dk_repo_close(&repo);
 	if (cli->json)
-		code = cli_json_out(json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "image", o.output, "mode",
-					      o.mode == DK_IMAGE_ROOT ? "root" : "extract", "packages",
+		code = cli_json_out(json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "image", a.o.output,
+					      "mode", a.o.mode == DK_IMAGE_ROOT ? "root" : "extract", "packages",
 					      (json_int_t)res.packages, "bytes", (json_int_t)res.bytes, "sha256",
 					      res.sha256, "manifest", res.manifest, "cyclonedx", res.cdx, "spdx",
 					      res.spdx));
 	else
-		code = printf("%s: %zu packages, %llu bytes, sha256 %s\n", o.output, res.packages,
+		code = printf("%s: %zu packages, %llu bytes, sha256 %s\n", a.o.output, res.packages,
 			      (unsigned long long)res.bytes, res.sha256) < 0 ? EXIT_INTERNAL : EXIT_OK;
 	dk_image_result_release(&res);
 out:
 	if (log.f != stderr && fclose(log.f) && code == EXIT_OK) {
-		dk_err_errno(&err, "%s", logfile);
+		dk_err_errno(&err, "%s", a.logfile);
 		code = cli_fail(&err);
 	}
 	return code;

@@ -34,6 +34,7 @@ static const char diff_usage[] =
 	"2 usage or input error (unreadable or corrupt input, inputs of different kinds, time limit).\n";
 
 struct diff_cli {
+	struct dk_diff_opts o;
 	const char *html;
 	const char *expect;
 	const char *rules;
@@ -577,10 +578,54 @@ static int parse_size(struct cli *cli, const char *opt, const char *arg, size_t 
 	return 0;
 }
 
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct diff_cli *dc = ctx;
+	size_t v = 0;
+	int rc;
+
+	switch (opt) {
+	case 'H':
+		dc->html = arg;
+		break;
+	case 'e':
+		dc->expect = arg;
+		break;
+	case 'x':
+		if (push(&dc->exclude, &dc->nexclude, arg))
+			return EXIT_INTERNAL;
+		break;
+	case 'o':
+		return parse_size(cli, "--max-output", arg, &dc->max_output);
+	case 'l':
+		if ((rc = parse_size(cli, "--max-lines", arg, &v)))
+			return rc;
+		dc->o.max_detail_lines = v ? v : 1;
+		break;
+	case 'm':
+		return parse_size(cli, "--max-member", arg, &dc->o.max_member_bytes);
+	case 't':
+		if ((rc = parse_size(cli, "--timeout", arg, &v)))
+			return rc;
+		dc->o.timeout = (unsigned)v;
+		break;
+	case 'r':
+		dc->rules = arg;
+		break;
+	case 'j':
+		if ((rc = parse_size(cli, "--jobs", arg, &v)))
+			return rc;
+		dc->o.jobs = (int)v;
+		break;
+	}
+	return 0;
+}
+
 int cmd_diff(struct cli *cli, int argc, char **argv)
 {
+	/* --json first, where it has always been: getopt names the candidates for --j in table order. */
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
 		{ "html", required_argument, NULL, 'H' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "exclude", required_argument, NULL, 'x' },
@@ -590,78 +635,30 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct diff_cli dc = { .max_output = 65536 };
-	struct dk_diff_opts o = { 0 };
+	const struct cli_options co = {
+		.usage = diff_usage, .bad = "diff: bad option", .opts = opts, .take = take, .ctx = &dc,
+	};
 	struct dk_diff_rules rules = DK_DIFF_RULES_INIT;
 	struct dk_diff_expect expect = DK_DIFF_EXPECT_INIT;
 	struct dk_diff_report rep = DK_DIFF_REPORT_INIT;
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_buf text = DK_BUF_INIT, file = DK_BUF_INIT;
 	struct summary sum = { 0 };
-	size_t v = 0;
-	int c, rc = EXIT_OK;
+	int rc;
 
 	cli->prog = "debkeep diff";
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			cli->json = true;
-			break;
-		case 'H':
-			dc.html = optarg;
-			break;
-		case 'e':
-			dc.expect = optarg;
-			break;
-		case 'x':
-			if (push(&dc.exclude, &dc.nexclude, optarg))
-				return EXIT_INTERNAL;
-			break;
-		case 'o':
-			if ((rc = parse_size(cli, "--max-output", optarg, &dc.max_output)))
-				goto out;
-			break;
-		case 'l':
-			if ((rc = parse_size(cli, "--max-lines", optarg, &v)))
-				goto out;
-			o.max_detail_lines = v ? v : 1;
-			break;
-		case 'm':
-			if ((rc = parse_size(cli, "--max-member", optarg, &o.max_member_bytes)))
-				goto out;
-			break;
-		case 't':
-			if ((rc = parse_size(cli, "--timeout", optarg, &v)))
-				goto out;
-			o.timeout = (unsigned)v;
-			break;
-		case 'r':
-			dc.rules = optarg;
-			break;
-		case 'j':
-			if ((rc = parse_size(cli, "--jobs", optarg, &v)))
-				goto out;
-			o.jobs = (int)v;
-			break;
-		case 'h':
-			fputs(diff_usage, stdout);
-			goto out;
-		default:
-			rc = cli_usage(cli, "diff: bad option");
-			goto out;
-		}
-	}
+	if ((rc = cli_parse(cli, argc, argv, &co)) >= 0)
+		goto out;
 	if (argc - optind != 2) {
 		rc = cli_usage(cli, "diff: expected two inputs, A and B");
 		goto out;
 	}
 	if ((rc = load_rules(&dc, &rules)))
 		goto out;
-	o.rules = &rules;
+	dc.o.rules = &rules;
 	if (dc.expect) {
 		struct dk_buf raw = DK_BUF_INIT;
 
@@ -672,10 +669,10 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		dk_buf_release(&raw);
-		o.expect = &expect;
+		dc.o.expect = &expect;
 	}
-	o.exclude = dc.exclude;
-	if (dk_diff_run(argv[optind], argv[optind + 1], &o, &rep, &err)) {
+	dc.o.exclude = dc.exclude;
+	if (dk_diff_run(argv[optind], argv[optind + 1], &dc.o, &rep, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -166,28 +166,13 @@ static int env_out(struct cli *cli, const char *path, const struct dk_ebg_env *e
 
 static int cmd_read(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct cli_options co = { .usage = read_usage, .bad = "bad option" };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_ebg_env *env;
-	int c, r;
+	int r = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(read_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "bad option");
-		}
-	}
+	if (r >= 0)
+		return r;
 	if (optind + 1 != argc)
 		return cli_usage(cli, optind < argc ? "one file at a time" : "which environment file?");
 	env = malloc(sizeof(*env));
@@ -215,6 +200,8 @@ static int parse_uint(struct cli *cli, const char *opt, const char *s, unsigned 
 		return cli_usage(cli, "%s: '%s' is not a number from 0 to %llu", opt, s, max);
 	return 0;
 }
+
+enum { O_KERNEL = 256, O_ARGS, O_REVISION, O_USTATE, O_INPROGRESS, O_WATCHDOG, O_USERVAR, O_NEW };
 
 /* What --options asked for; a field is changed only when its flag is set. */
 struct env_change {
@@ -253,9 +240,45 @@ static int apply(const struct env_change *ch, struct dk_ebg_env *env, struct dk_
 	return r;
 }
 
+static int take_change(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct env_change *ch = ctx;
+	char **v;
+
+	switch (opt) {
+	case O_KERNEL:
+		ch->kernel = arg;
+		break;
+	case O_ARGS:
+		ch->args = arg;
+		break;
+	case O_USTATE:
+		ch->ustate = arg;
+		break;
+	case O_REVISION:
+		ch->set_revision = true;
+		return parse_uint(cli, "--revision", arg, UINT32_MAX, &ch->revision);
+	case O_INPROGRESS:
+		ch->set_in_progress = true;
+		return parse_uint(cli, "--in-progress", arg, 1, &ch->in_progress);
+	case O_WATCHDOG:
+		ch->set_watchdog = true;
+		return parse_uint(cli, "--watchdog", arg, UINT16_MAX, &ch->watchdog);
+	case O_USERVAR:
+		if (!(v = realloc(ch->vars, (ch->nvars + 1) * sizeof(*v))))
+			return EXIT_INTERNAL;
+		v[ch->nvars++] = arg;
+		ch->vars = v;
+		break;
+	case O_NEW:
+		ch->fresh = true;
+		break;
+	}
+	return 0;
+}
+
 static int cmd_write(struct cli *cli, int argc, char **argv)
 {
-	enum { O_KERNEL = 256, O_ARGS, O_REVISION, O_USTATE, O_INPROGRESS, O_WATCHDOG, O_USERVAR, O_NEW };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "args", required_argument, NULL, O_ARGS },
@@ -265,66 +288,20 @@ static int cmd_write(struct cli *cli, int argc, char **argv)
 		{ "watchdog", required_argument, NULL, O_WATCHDOG },
 		{ "uservar", required_argument, NULL, O_USERVAR },
 		{ "new", no_argument, NULL, O_NEW },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct env_change ch = { 0 };
+	const struct cli_options co = {
+		.usage = write_usage, .bad = "bad option", .opts = opts, .take = take_change, .ctx = &ch,
+	};
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_ebg_env *env = NULL;
 	const char *path;
-	int c, r = 0;
+	int r = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while (!r && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_KERNEL:
-			ch.kernel = optarg;
-			break;
-		case O_ARGS:
-			ch.args = optarg;
-			break;
-		case O_USTATE:
-			ch.ustate = optarg;
-			break;
-		case O_REVISION:
-			ch.set_revision = true;
-			r = parse_uint(cli, "--revision", optarg, UINT32_MAX, &ch.revision);
-			break;
-		case O_INPROGRESS:
-			ch.set_in_progress = true;
-			r = parse_uint(cli, "--in-progress", optarg, 1, &ch.in_progress);
-			break;
-		case O_WATCHDOG:
-			ch.set_watchdog = true;
-			r = parse_uint(cli, "--watchdog", optarg, UINT16_MAX, &ch.watchdog);
-			break;
-		case O_USERVAR: {
-			char **v = realloc(ch.vars, (ch.nvars + 1) * sizeof(*v));
-
-			if (!v) {
-				r = EXIT_INTERNAL;
-				break;
-			}
-			v[ch.nvars++] = optarg;
-			ch.vars = v;
-			break;
-		}
-		case O_NEW:
-			ch.fresh = true;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(write_usage, stdout);
-			goto out;
-		default:
-			r = cli_usage(cli, "bad option");
-		}
-	}
-	if (r)
+	if (r >= 0)
 		goto out;
+	r = 0;
 	if (optind + 1 != argc) {
 		r = cli_usage(cli, optind < argc ? "one file at a time" : "which environment file?");
 		goto out;

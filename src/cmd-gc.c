@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-enum { OPT_LOCK_TIMEOUT = 256, OPT_DRY_RUN, OPT_JSON };
+enum { OPT_DRY_RUN = 256 };
 
 static const char gc_usage[] =
 	"usage: debkeep [--root DIR] gc [--dry-run] [--lock-timeout SECONDS] [--json]\n\n"
@@ -27,40 +27,30 @@ static const char check_usage[] =
 	"the object itself or the same bytes). One line per problem on stdout.\n\n"
 	"Exit status: 0 clean; 1 problems found; 2 usage or input error; 3 internal error.\n";
 
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	bool *dry_run = ctx;
+
+	/* check shares gc's options but not --dry-run, which it refuses by name. */
+	if (!dry_run)
+		return cli_usage(cli, "check: unknown option --dry-run");
+	*dry_run = true;
+	return 0;
+}
+
 static int parse(struct cli *cli, int argc, char **argv, const char *usage, bool *dry_run, double *timeout)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const struct cli_options o = {
+		.usage = usage, .opts = opts, .take = take, .ctx = dry_run, .lock_timeout = timeout,
+	};
+	int ret = cli_parse(cli, argc, argv, &o);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_DRY_RUN:
-			if (!dry_run)
-				return cli_usage(cli, "%s: unknown option --dry-run", argv[0]);
-			*dry_run = true;
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (cli_lock_timeout(cli, optarg, timeout))
-				return EXIT_INPUT;
-			break;
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_INPUT;
-		}
-	}
+	if (ret >= 0)
+		return ret;
 	if (optind != argc)
 		return cli_usage(cli, "%s: unexpected argument '%s'", argv[0], argv[optind]);
 	return -1;
@@ -68,7 +58,7 @@ static int parse(struct cli *cli, int argc, char **argv, const char *usage, bool
 
 int cmd_gc(struct cli *cli, int argc, char **argv)
 {
-	double timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
+	double timeout;
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_gc_stats st;
 	struct dk_repo r;
@@ -105,52 +95,41 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct check_out {
-	json_t *arr;
-};
-
 static int report(void *ctx, const char *where, const char *what)
 {
-	struct check_out *o = ctx;
+	json_t *arr = ctx;
 
-	if (o->arr)
-		return json_array_append_new(o->arr, json_pack("{s:s, s:s}", "where", where, "problem", what))
+	if (arr)
+		return json_array_append_new(arr, json_pack("{s:s, s:s}", "where", where, "problem", what))
 			       ? DK_ENOMEM
 			       : 0;
 	printf("%s: %s\n", where, what);
 	return 0;
 }
 
+static int check_walk(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err)
+{
+	return dk_check(r, report, arr, ctx, err);
+}
+
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
-	double timeout = 0;
-	struct dk_err err = DK_ERR_INIT;
-	struct check_out o = { NULL };
+	double timeout;
 	struct dk_check_stats st;
-	struct dk_repo r;
+	json_t *arr;
 	int ret = parse(cli, argc, argv, check_usage, NULL, &timeout);
 
 	if (ret >= 0)
 		return ret;
-	if (dk_repo_open(&r, cli->root, 0, "debkeep check", 0, &err) < 0)
-		return cli_fail(&err);
-	if (cli->json && !(o.arr = json_array())) {
-		dk_repo_close(&r);
-		return EXIT_INTERNAL;
-	}
-	ret = dk_check(&r, report, &o, &st, &err);
-	dk_repo_close(&r);
-	if (ret < 0) {
-		json_decref(o.arr);
-		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
-	}
-	if (o.arr) {
+	if ((ret = cli_repo_read(cli, check_walk, &st, &arr)))
+		return ret;
+	if (arr) {
 		if ((ret = cli_json_out(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "objects",
 						  (json_int_t)st.objects, "bytes", (json_int_t)st.bytes, "package_rows",
 						  (json_int_t)st.rows, "snapshots", (json_int_t)st.snapshots,
 						  "published_suites", (json_int_t)st.trees, "pool_files",
 						  (json_int_t)st.pool_files, "unreferenced_objects",
-						  (json_int_t)st.unreferenced, "problems", o.arr))))
+						  (json_int_t)st.unreferenced, "problems", arr))))
 			return ret;
 	} else {
 		fprintf(stderr, "checked %zu objects (%llu bytes), %zu package rows, %zu snapshots, %zu published suites "

@@ -35,41 +35,44 @@ struct check_opts {
 	char rules_buf[4096];
 };
 
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct check_opts *o = ctx;
+
+	switch (opt) {
+	case 'a':
+		o->arch = arg;
+		break;
+	case 'k':
+		o->version = arg;
+		break;
+	case 'r':
+		o->rules = arg;
+		break;
+	case 'f':
+		o->fragment = true;
+		break;
+	}
+	return 0;
+}
+
+/* Returns 0 to go on, -1 after --help, else the exit code. */
 static int parse_opts(struct cli *cli, int argc, char **argv, struct check_opts *o)
 {
 	static const struct option opts[] = {
-		{ "arch", required_argument, NULL, 'a' },  { "kernel-version", required_argument, NULL, 'k' },
-		{ "rules", required_argument, NULL, 'r' }, { "json", no_argument, NULL, 'j' },
-		{ "fragment", no_argument, NULL, 'f' },    { "help", no_argument, NULL, 'h' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "kernel-version", required_argument, NULL, 'k' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "fragment", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const struct cli_options co = {
+		.usage = check_usage, .bad = "bad option", .opts = opts, .take = take, .ctx = o,
+	};
+	int r = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			o->arch = optarg;
-			break;
-		case 'k':
-			o->version = optarg;
-			break;
-		case 'r':
-			o->rules = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'f':
-			o->fragment = true;
-			break;
-		case 'h':
-			fputs(check_usage, stdout);
-			return -1;
-		default:
-			return cli_usage(cli, "bad option");
-		}
-	}
+	if (r >= 0)
+		return r == EXIT_OK ? -1 : r;
 	if (optind < argc)
 		o->config = argv[optind++];
 	if (optind < argc)

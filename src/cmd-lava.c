@@ -51,22 +51,76 @@ static int parse_minutes(struct cli *cli, const char *s, unsigned *v)
 	return 0;
 }
 
+enum {
+	O_IMAGE = 256,
+	O_DEVICE,
+	O_ARCH,
+	O_SWU,
+	O_FIRMWARE,
+	O_TIMEOUT,
+	O_NAME,
+	O_PROMPT,
+	O_LOGIN,
+	O_USER,
+	O_PASSWORD,
+	O_STATE
+};
+
+/* The job the options describe, and where it goes (NULL: stdout). */
+struct job_args {
+	struct dk_lava_job job;
+	const char *output;
+};
+
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct job_args *a = ctx;
+
+	switch (opt) {
+	case O_IMAGE:
+		a->job.image_url = arg;
+		break;
+	case O_DEVICE:
+		a->job.device_type = arg;
+		break;
+	case O_ARCH:
+		a->job.arch = arg;
+		break;
+	case O_SWU:
+		a->job.swu_url = arg;
+		break;
+	case O_FIRMWARE:
+		a->job.firmware_url = arg;
+		break;
+	case O_TIMEOUT:
+		return parse_minutes(cli, arg, &a->job.timeout_min);
+	case O_NAME:
+		a->job.job_name = arg;
+		break;
+	case O_PROMPT:
+		a->job.prompt = arg;
+		break;
+	case O_LOGIN:
+		a->job.login_prompt = arg;
+		break;
+	case O_USER:
+		a->job.username = arg;
+		break;
+	case O_PASSWORD:
+		a->job.password = arg;
+		break;
+	case O_STATE:
+		a->job.state_dir = arg;
+		break;
+	case 'o':
+		a->output = arg;
+		break;
+	}
+	return 0;
+}
+
 static int cmd_job(struct cli *cli, int argc, char **argv)
 {
-	enum {
-		O_IMAGE = 256,
-		O_DEVICE,
-		O_ARCH,
-		O_SWU,
-		O_FIRMWARE,
-		O_TIMEOUT,
-		O_NAME,
-		O_PROMPT,
-		O_LOGIN,
-		O_USER,
-		O_PASSWORD,
-		O_STATE
-	};
 	static const struct option opts[] = {
 		{ "image", required_argument, NULL, O_IMAGE },
 		{ "device", required_argument, NULL, O_DEVICE },
@@ -81,83 +135,34 @@ static int cmd_job(struct cli *cli, int argc, char **argv)
 		{ "password", required_argument, NULL, O_PASSWORD },
 		{ "state-dir", required_argument, NULL, O_STATE },
 		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dk_lava_job job = DK_LAVA_JOB_INIT;
+	struct job_args a = { .job = DK_LAVA_JOB_INIT };
+	const struct cli_options co = {
+		.usage = job_usage, .bad = "bad option", .shortopts = "o:", .opts = opts, .take = take,
+		.ctx = &a,
+	};
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_buf out = DK_BUF_INIT;
-	const char *output = NULL;
-	int c, r = 0;
+	int r = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_IMAGE:
-			job.image_url = optarg;
-			break;
-		case O_DEVICE:
-			job.device_type = optarg;
-			break;
-		case O_ARCH:
-			job.arch = optarg;
-			break;
-		case O_SWU:
-			job.swu_url = optarg;
-			break;
-		case O_FIRMWARE:
-			job.firmware_url = optarg;
-			break;
-		case O_TIMEOUT:
-			if ((r = parse_minutes(cli, optarg, &job.timeout_min)))
-				return r;
-			break;
-		case O_NAME:
-			job.job_name = optarg;
-			break;
-		case O_PROMPT:
-			job.prompt = optarg;
-			break;
-		case O_LOGIN:
-			job.login_prompt = optarg;
-			break;
-		case O_USER:
-			job.username = optarg;
-			break;
-		case O_PASSWORD:
-			job.password = optarg;
-			break;
-		case O_STATE:
-			job.state_dir = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(job_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "bad option");
-		}
-	}
+	if (r >= 0)
+		return r;
+	r = 0;
 	if (optind < argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	if (!job.image_url)
+	if (!a.job.image_url)
 		return cli_usage(cli, "which image? (--image URL)");
-	if (dk_lava_job_yaml(&job, &out, &err) ||
-	    (output && dk_write_file_atomic(output, out.data, out.len, 0644, &err))) {
+	if (dk_lava_job_yaml(&a.job, &out, &err) ||
+	    (a.output && dk_write_file_atomic(a.output, out.data, out.len, 0644, &err))) {
 		r = cli_fail(&err);
 	} else if (cli->json) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "file", output ? json_string(output) : json_null());
+		json_object_set_new(o, "file", a.output ? json_string(a.output) : json_null());
 		json_object_set_new(o, "job", json_stringn(out.data, out.len));
 		r = cli_json_out(o);
-	} else if (!output) {
+	} else if (!a.output) {
 		fwrite(out.data, 1, out.len, stdout);
 	}
 	dk_buf_release(&out);

@@ -25,8 +25,6 @@ enum {
 	OPT_LIST,
 	OPT_WITH_SOURCES,
 	OPT_PARALLEL,
-	OPT_LOCK_TIMEOUT,
-	OPT_JSON,
 };
 
 struct mirror_opts {
@@ -36,71 +34,66 @@ struct mirror_opts {
 	unsigned parallel;
 };
 
-/* The options every subcommand takes (and create's and update's own); returns -1 to go on, else the exit code. */
-static int parse(struct cli *cli, int argc, char **argv, const char *usage, struct mirror_opts *o)
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "suite", required_argument, NULL, OPT_SUITE },
-		{ "components", required_argument, NULL, OPT_COMPONENTS },
-		{ "archs", required_argument, NULL, OPT_ARCHS },
-		{ "keyring", required_argument, NULL, OPT_KEYRING },
-		{ "list", required_argument, NULL, OPT_LIST },
-		{ "with-sources", no_argument, NULL, OPT_WITH_SOURCES },
-		{ "parallel", required_argument, NULL, OPT_PARALLEL },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct mirror_opts *o = ctx;
 	char *end;
 	long v;
-	int c;
 
-	o->timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SUITE:
-			o->suite = optarg;
-			break;
-		case OPT_COMPONENTS:
-			o->components = optarg;
-			break;
-		case OPT_ARCHS:
-			o->archs = optarg;
-			break;
-		case OPT_KEYRING:
-			o->keyring = optarg;
-			break;
-		case OPT_LIST:
-			o->list = optarg;
-			break;
-		case OPT_WITH_SOURCES:
-			o->with_sources = true;
-			break;
-		case OPT_PARALLEL:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (end == optarg || *end || errno || v < 1 || v > 64)
-				return cli_usage(cli, "--parallel: '%s' is not a number from 1 to 64", optarg);
-			o->parallel = (unsigned)v;
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (cli_lock_timeout(cli, optarg, &o->timeout))
-				return EXIT_INPUT;
-			break;
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_INPUT;
-		}
+	switch (opt) {
+	case OPT_SUITE:
+		o->suite = arg;
+		break;
+	case OPT_COMPONENTS:
+		o->components = arg;
+		break;
+	case OPT_ARCHS:
+		o->archs = arg;
+		break;
+	case OPT_KEYRING:
+		o->keyring = arg;
+		break;
+	case OPT_LIST:
+		o->list = arg;
+		break;
+	case OPT_WITH_SOURCES:
+		o->with_sources = true;
+		break;
+	case OPT_PARALLEL:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (end == arg || *end || errno || v < 1 || v > 64)
+			return cli_usage(cli, "--parallel: '%s' is not a number from 1 to 64", arg);
+		o->parallel = (unsigned)v;
+		break;
 	}
-	return -1;
+	return 0;
+}
+
+static const struct option mirror_options[] = {
+	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "components", required_argument, NULL, OPT_COMPONENTS },
+	{ "archs", required_argument, NULL, OPT_ARCHS },
+	{ "keyring", required_argument, NULL, OPT_KEYRING },
+	{ "list", required_argument, NULL, OPT_LIST },
+	{ "with-sources", no_argument, NULL, OPT_WITH_SOURCES },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The options every subcommand takes (and create's and update's own), and from min to max operands
+ * (see struct cli_options); returns -1 to go on, else the exit code.
+ */
+static int parse(struct cli *cli, int argc, char **argv, const char *usage, int min, int max,
+		 struct mirror_opts *o)
+{
+	const struct cli_options co = {
+		.usage = usage, .opts = mirror_options, .take = take, .ctx = o, .lock_timeout = &o->timeout,
+		.min_operands = min, .max_operands = max,
+	};
+
+	return cli_parse(cli, argc, argv, &co);
 }
 
 static int open_repo(struct cli *cli, struct dk_repo *r, bool write, const struct mirror_opts *o, int argc, char **argv)
@@ -198,14 +191,10 @@ static int mirror_create(struct cli *cli, int argc, char **argv)
 	struct dk_buf keyring = DK_BUF_INIT, list = DK_BUF_INIT;
 	struct dk_mirror m = { 0 };
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, create_usage, &o);
+	int ret = parse(cli, argc, argv, create_usage, 2, 2, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 2) {
-		fputs(create_usage, stderr);
-		return EXIT_INPUT;
-	}
 	if (!o.suite || !o.components || !o.archs || !o.keyring)
 		return cli_usage(cli, "mirror create: --suite, --components, --archs and --keyring are required");
 	m.with_sources = o.with_sources;
@@ -328,14 +317,10 @@ static int mirror_update(struct cli *cli, int argc, char **argv)
 	struct dk_repo r;
 	char bytes[32];
 	json_t *out;
-	int ret = parse(cli, argc, argv, update_usage, &o);
+	int ret = parse(cli, argc, argv, update_usage, 1, 1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 1) {
-		fputs(update_usage, stderr);
-		return EXIT_INPUT;
-	}
 	if (o.suite || o.components || o.archs || o.keyring || o.list || o.with_sources)
 		return cli_usage(cli, "mirror update: the definition's options belong to 'mirror create'");
 	b.on = cli->progress;
@@ -391,30 +376,23 @@ static int list_one(void *ctx, const struct dk_mirror *m)
 static const char list_usage[] = "usage: debkeep mirror list [--json]\n\n"
 				 "The mirrors: name, URL, suite, package count, last update (UTC).\n";
 
+static int list_walk(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err)
+{
+	return dk_mirror_list(r, list_one, arr, err);
+}
+
 static int mirror_list(struct cli *cli, int argc, char **argv)
 {
 	struct mirror_opts o = { 0 };
-	struct dk_err err = DK_ERR_INIT;
-	json_t *arr = NULL;
-	struct dk_repo r;
-	int ret = parse(cli, argc, argv, list_usage, &o);
+	json_t *arr;
+	int ret = parse(cli, argc, argv, list_usage, 0, 0, &o);
 
 	if (ret >= 0)
 		return ret;
 	if (optind != argc)
 		return cli_usage(cli, "mirror list: unexpected argument '%s'", argv[optind]);
-	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
+	if ((ret = cli_repo_read(cli, list_walk, NULL, &arr)))
 		return ret;
-	if (cli->json && !(arr = json_array())) {
-		dk_repo_close(&r);
-		return EXIT_INTERNAL;
-	}
-	ret = dk_mirror_list(&r, list_one, arr, &err);
-	dk_repo_close(&r);
-	if (ret < 0) {
-		json_decref(arr);
-		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
-	}
 	return arr ? cli_json_out(arr) : EXIT_OK;
 }
 
@@ -428,14 +406,10 @@ static int mirror_show(struct cli *cli, int argc, char **argv)
 	long long sources = 0;
 	struct dk_mirror m;
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, show_usage, &o);
+	int ret = parse(cli, argc, argv, show_usage, 1, 1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 1) {
-		fputs(show_usage, stderr);
-		return EXIT_INPUT;
-	}
 	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
 		return ret;
 	ret = dk_mirror_get(&r, argv[optind], &m, &err);
@@ -477,26 +451,14 @@ static const char drop_usage[] = "usage: debkeep mirror drop NAME [--json]\n\n"
 static int mirror_drop(struct cli *cli, int argc, char **argv)
 {
 	struct mirror_opts o = { 0 };
-	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, drop_usage, &o);
+	int ret = parse(cli, argc, argv, drop_usage, 1, 1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 1) {
-		fputs(drop_usage, stderr);
-		return EXIT_INPUT;
-	}
 	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
 		return ret;
-	ret = dk_mirror_drop(&r, argv[optind], &err);
-	dk_repo_close(&r);
-	if (ret < 0)
-		return cli_fail(&err);
-	if (cli->json)
-		return cli_json_out(json_pack("{s:s, s:b}", "name", argv[optind], "dropped", 1));
-	printf("mirror %s dropped\n", argv[optind]);
-	return EXIT_OK;
+	return cli_repo_drop(cli, &r, "mirror", argv[optind], dk_mirror_drop);
 }
 
 static const struct cli_command mirror_commands[] = {

@@ -62,46 +62,50 @@ static int push(const char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct pkglist_opts *o = ctx;
+
+	switch (opt) {
+	case 'i':
+		if (push(&o->indices, &o->nindices, arg))
+			return EXIT_INTERNAL;
+		break;
+	case 'a':
+		if (push(&o->archs, &o->narchs, arg))
+			return EXIT_INTERNAL;
+		break;
+	case 'f':
+		if (strcmp(arg, "yaml") && strcmp(arg, "list") && strcmp(arg, "manifest"))
+			return cli_usage(cli, "--format: '%s' is not one of yaml, list, manifest", arg);
+		o->format = arg;
+		break;
+	case 'o':
+		o->output = arg;
+		break;
+	}
+	return 0;
+}
+
+/* Returns 0 to go on, -1 after --help, else the exit code. */
 static int parse_opts(struct cli *cli, int argc, char **argv, struct pkglist_opts *o, bool why)
 {
 	static const struct option opts[] = {
-		{ "index", required_argument, NULL, 'i' }, { "arch", required_argument, NULL, 'a' },
-		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },        { "help", no_argument, NULL, 'h' },
+		{ "index", required_argument, NULL, 'i' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
-
-	optind = 0;
+	const struct cli_options co = {
+		.usage = why ? why_usage : resolve_usage, .bad = "bad option", .shortopts = "i:a:f:o:",
+		.opts = opts, .take = take, .ctx = o,
+	};
 	/* GNU getopt permutes: options may stand before or after the positional arguments. */
-	while ((c = getopt_long(argc, argv, "i:a:f:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (push(&o->indices, &o->nindices, optarg))
-				return EXIT_INTERNAL;
-			break;
-		case 'a':
-			if (push(&o->archs, &o->narchs, optarg))
-				return EXIT_INTERNAL;
-			break;
-		case 'f':
-			if (strcmp(optarg, "yaml") && strcmp(optarg, "list") && strcmp(optarg, "manifest"))
-				return cli_usage(cli, "--format: '%s' is not one of yaml, list, manifest", optarg);
-			o->format = optarg;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(why ? why_usage : resolve_usage, stdout);
-			return -1;
-		default:
-			return cli_usage(cli, "bad option");
-		}
-	}
+	int r = cli_parse(cli, argc, argv, &co);
+
+	if (r >= 0)
+		return r == EXIT_OK ? -1 : r;
 	if (why && optind < argc)
 		o->why = argv[optind++];
 	if (optind < argc)

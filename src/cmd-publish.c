@@ -1,6 +1,5 @@
 /* cmd-publish.c - debkeep publish [switch|drop]: signed apt repositories under ROOT/public/PREFIX */
 #include <dirent.h>
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -209,19 +208,6 @@ static char *abs_or_copy(const char *path)
 	return p ? p : path ? strdup(path) : NULL;
 }
 
-static int parse_time(const char *s, time_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -1;
-	*out = (time_t)v;
-	return 0;
-}
-
 /* "a,b,c" split in place into a NULL-terminated list. */
 static const char **split_list(char *s)
 {
@@ -257,59 +243,62 @@ static const char drop_usage[] =
 	"suite of the prefix names; the snapshot it published is no longer in use.\n\n"
 	"Exit status: 0 dropped; 2 not published, usage or input error.\n";
 
-/* --suite, --prefix and the few options switch and drop take; returns -1 to go on, else the exit code. */
-static int parse_target(struct cli *cli, int argc, char **argv, const char *usage, const char **suite,
-			const char **prefix, const char **date, const char **public)
+/* Where switch and drop act: --suite and --prefix; and --date for switch, --public for drop. */
+struct target {
+	bool switching; /* else dropping */
+	const char *suite, *prefix, *date, *public;
+};
+
+static int take_target(struct cli *cli, int opt, char *arg, void *ctx)
 {
-	static const struct option longopts[] = {
+	struct target *t = ctx;
+
+	switch (opt) {
+	case 's':
+		t->suite = arg;
+		break;
+	case 'p':
+		t->prefix = arg;
+		break;
+	case 'd':
+		if (!t->switching)
+			return cli_usage(cli, "drop: no --date here");
+		t->date = arg;
+		break;
+	case 'P':
+		if (t->switching)
+			return cli_usage(cli, "switch: no --public here (the publication records it)");
+		t->public = arg;
+		break;
+	}
+	return 0;
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_target(struct cli *cli, int argc, char **argv, const char *usage, struct target *t)
+{
+	static const struct option opts[] = {
 		{ "suite", required_argument, NULL, 's' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "date", required_argument, NULL, 'd' },
 		{ "public", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const struct cli_options co = {
+		.usage = usage, .shortopts = "s:p:", .opts = opts, .take = take_target, .ctx = t,
+	};
+	int ret = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:p:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			*suite = optarg;
-			break;
-		case 'p':
-			*prefix = optarg;
-			break;
-		case 'd':
-			if (!date)
-				return cli_usage(cli, "%s: no --date here", argv[0]);
-			*date = optarg;
-			break;
-		case 'P':
-			if (!public)
-				return cli_usage(cli, "%s: no --public here (the publication records it)", argv[0]);
-			*public = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_INPUT;
-		}
-	}
-	if (!*suite)
+	if (ret >= 0)
+		return ret;
+	if (!t->suite)
 		return cli_usage(cli, "publish %s: --suite is required", argv[0]);
 	return -1;
 }
 
 static int publish_switch(struct cli *cli, int argc, char **argv)
 {
-	const char *suite = NULL, *prefix = "", *date = NULL;
+	struct target t = { .switching = true, .prefix = "" };
 	struct dk_publish_opts o = { 0 };
 	struct dk_publication pub;
 	struct dk_err err = DK_ERR_INIT;
@@ -317,21 +306,21 @@ static int publish_switch(struct cli *cli, int argc, char **argv)
 	const char **archs = NULL;
 	char *old = NULL, pubdir[PATH_MAX];
 	size_t n = 0, pruned = 0;
-	int r = parse_target(cli, argc, argv, switch_usage, &suite, &prefix, &date, NULL);
+	int r = parse_target(cli, argc, argv, switch_usage, &t);
 
 	if (r >= 0)
 		return r;
 	if (argc - optind != 1)
 		return cli_usage(cli, "publish switch: name one snapshot");
-	if (date && parse_time(date, &o.date) < 0)
-		return cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", date);
+	if (t.date && (o.date = cli_parse_epoch(t.date)) < 0)
+		return cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", t.date);
 	if (dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish switch", DK_REPO_LOCK_TIMEOUT_DEFAULT,
 			 &err))
 		return cli_fail(&err);
-	r = dk_publication_get(&repo, prefix, suite, &pub, &err);
+	r = dk_publication_get(&repo, t.prefix, t.suite, &pub, &err);
 	if (r == DK_NOTFOUND)
 		r = dk_err_set(&err, DK_EINPUT, "%s%s%s: not published from a snapshot (use 'publish SNAPSHOT' first)",
-			       prefix, *prefix ? "/" : "", suite);
+			       t.prefix, *t.prefix ? "/" : "", t.suite);
 	if (r) {
 		dk_repo_close(&repo);
 		return cli_fail(&err);
@@ -349,13 +338,13 @@ static int publish_switch(struct cli *cli, int argc, char **argv)
 	o.valid_until = (time_t)pub.valid_until;
 	o.sign_key = pub.sign_key;
 	o.gnupghome = pub.gnupghome;
-	if ((r = publish_snapshot(&repo, &pub, &o, date != NULL, &n, &err)))
+	if ((r = publish_snapshot(&repo, &pub, &o, t.date != NULL, &n, &err)))
 		goto out;
 	if (*pub.public)
 		snprintf(pubdir, sizeof(pubdir), "%s", pub.public);
 	else
 		snprintf(pubdir, sizeof(pubdir), "%s/public", repo.root);
-	r = dk_publish_prune(pubdir, prefix, &pruned, &err);
+	r = dk_publish_prune(pubdir, t.prefix, &pruned, &err);
 out:
 	dk_repo_close(&repo);
 	if (r) {
@@ -365,12 +354,12 @@ out:
 		return cli_fail(&err);
 	}
 	if (cli->json)
-		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "prefix", prefix, "suite", suite, "from",
-					   old, "to", pub.snapshot, "packages", (json_int_t)n, "pruned",
+		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "prefix", t.prefix, "suite", t.suite,
+					   "from", old, "to", pub.snapshot, "packages", (json_int_t)n, "pruned",
 					   (json_int_t)pruned));
 	else
-		printf("switched %s%s%s from snapshot %s to %s (%zu packages, %zu old pool files removed)\n", prefix,
-		       *prefix ? "/" : "", suite, old, pub.snapshot, n, pruned);
+		printf("switched %s%s%s from snapshot %s to %s (%zu packages, %zu old pool files removed)\n",
+		       t.prefix, *t.prefix ? "/" : "", t.suite, old, pub.snapshot, n, pruned);
 	free(old);
 	free(archs);
 	dk_publication_release(&pub);
@@ -379,14 +368,14 @@ out:
 
 static int publish_drop(struct cli *cli, int argc, char **argv)
 {
-	const char *suite = NULL, *prefix = "", *public = NULL;
+	struct target t = { .switching = false, .prefix = "" };
 	struct dk_publication pub = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo repo;
 	char pubdir[PATH_MAX];
 	size_t pruned = 0;
 	bool recorded;
-	int r = parse_target(cli, argc, argv, drop_usage, &suite, &prefix, NULL, &public);
+	int r = parse_target(cli, argc, argv, drop_usage, &t);
 
 	if (r >= 0)
 		return r;
@@ -395,13 +384,13 @@ static int publish_drop(struct cli *cli, int argc, char **argv)
 	if (dk_repo_open(&repo, cli->root, DK_REPO_WRITE, "debkeep publish drop", DK_REPO_LOCK_TIMEOUT_DEFAULT,
 			 &err))
 		return cli_fail(&err);
-	if ((r = dk_publication_get(&repo, prefix, suite, &pub, &err)) < 0)
+	if ((r = dk_publication_get(&repo, t.prefix, t.suite, &pub, &err)) < 0)
 		goto out;
 	recorded = r == 0;
 	if (recorded && *pub.public)
 		snprintf(pubdir, sizeof(pubdir), "%s", pub.public);
-	else if (public)
-		snprintf(pubdir, sizeof(pubdir), "%s", public);
+	else if (t.public)
+		snprintf(pubdir, sizeof(pubdir), "%s", t.public);
 	else
 		snprintf(pubdir, sizeof(pubdir), "%s/public", repo.root);
 	/*
@@ -409,16 +398,16 @@ static int publish_drop(struct cli *cli, int argc, char **argv)
 	 * pin goes even without a record (a publication made before records were kept).
 	 */
 	if (!(r = dk_db_begin(&repo.db, &err))) {
-		if (!(r = dk_publication_forget(&repo, prefix, suite, &err)))
+		if (!(r = dk_publication_forget(&repo, t.prefix, t.suite, &err)))
 			r = dk_db_commit(&repo.db, &err);
 		if (r)
 			dk_db_rollback(&repo.db);
 	}
-	if (r < 0 || (r = dk_publish_drop(pubdir, prefix, suite, &pruned, &err)) < 0)
+	if (r < 0 || (r = dk_publish_drop(pubdir, t.prefix, t.suite, &pruned, &err)) < 0)
 		goto out;
 	if (r == DK_NOTFOUND && !recorded)
-		r = dk_err_set(&err, DK_EINPUT, "%s%s%s: not published under %s", prefix, *prefix ? "/" : "", suite,
-			       pubdir);
+		r = dk_err_set(&err, DK_EINPUT, "%s%s%s: not published under %s", t.prefix, *t.prefix ? "/" : "",
+			       t.suite, pubdir);
 	else
 		r = 0;
 out:
@@ -428,18 +417,77 @@ out:
 		return cli_fail(&err);
 	}
 	if (cli->json)
-		r = cli_json_out(json_pack("{s:s, s:s, s:s?, s:I}", "prefix", prefix, "suite", suite, "snapshot",
-					   pub.snapshot, "pruned", (json_int_t)pruned));
+		r = cli_json_out(json_pack("{s:s, s:s, s:s?, s:I}", "prefix", t.prefix, "suite", t.suite,
+					   "snapshot", pub.snapshot, "pruned", (json_int_t)pruned));
 	else
-		printf("dropped %s%s%s%s%s%s (%zu pool files removed)\n", prefix, *prefix ? "/" : "", suite,
-		       recorded ? " (snapshot " : "", recorded ? pub.snapshot : "", recorded ? ")" : "", pruned);
+		printf("dropped %s%s%s%s%s%s (%zu pool files removed)\n", t.prefix, *t.prefix ? "/" : "",
+		       t.suite, recorded ? " (snapshot " : "", recorded ? pub.snapshot : "", recorded ? ")" : "",
+		       pruned);
 	dk_publication_release(&pub);
 	return r;
 }
 
+/* What the options of 'debkeep publish SNAPSHOT|FILE.deb|DIR...' say. */
+struct publish_args {
+	struct dk_publish_opts o;
+	const char *suite, *prefix, *component, *public, *date;
+	const char **archs;
+	char *archs_arg; /* --architectures as given, for the publication's record */
+};
+
+static int take_publish(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct publish_args *a = ctx;
+
+	switch (opt) {
+	case 's':
+		a->suite = arg;
+		break;
+	case 'p':
+		a->prefix = arg;
+		break;
+	case 'c':
+		a->component = arg;
+		break;
+	case 'C':
+		a->o.codename = arg;
+		break;
+	case 'O':
+		a->o.origin = arg;
+		break;
+	case 'L':
+		a->o.label = arg;
+		break;
+	case 'd':
+		a->date = arg;
+		break;
+	case 'V':
+		if ((a->o.valid_until = cli_parse_epoch(arg)) < 0)
+			return cli_usage(cli, "--valid-until: expected seconds since the epoch, got '%s'",
+					 arg);
+		break;
+	case 'a':
+		free(a->archs);
+		free(a->archs_arg);
+		if (!(a->archs_arg = strdup(arg)) || !(a->archs = split_list(arg)))
+			return cli_usage(cli, "out of memory");
+		break;
+	case 'k':
+		a->o.sign_key = arg;
+		break;
+	case 'g':
+		a->o.gnupghome = arg;
+		break;
+	case 'P':
+		a->public = arg;
+		break;
+	}
+	return 0;
+}
+
 int cmd_publish(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option opts[] = {
 		{ "suite", required_argument, NULL, 's' },
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "component", required_argument, NULL, 'c' },
@@ -452,19 +500,19 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 		{ "sign", required_argument, NULL, 'k' },
 		{ "gnupghome", required_argument, NULL, 'g' },
 		{ "public", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dk_publish_opts o = { 0 };
+	struct publish_args a = { .prefix = "", .component = "main" };
+	const struct cli_options co = {
+		.usage = publish_usage, .bad = "publish: see 'debkeep publish --help'", .shortopts = "s:p:c:",
+		.opts = opts, .take = take_publish, .ctx = &a,
+	};
 	struct dk_err err = DK_ERR_INIT;
 	struct debs debs = { 0 };
 	struct dk_publish_pkg *pkgs = NULL;
 	char **storage = NULL;
-	const char *suite = NULL, *prefix = "", *component = "main", *public = NULL, *date = NULL;
-	const char **archs = NULL;
-	char pubdir[PATH_MAX], *archs_arg = NULL;
-	int c, r = EXIT_OK;
+	char pubdir[PATH_MAX];
+	int r;
 
 	if (argc >= 2 && !strcmp(argv[1], "switch")) {
 		cli->prog = "debkeep publish switch";
@@ -474,93 +522,43 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 		cli->prog = "debkeep publish drop";
 		return publish_drop(cli, argc - 1, argv + 1);
 	}
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:p:c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			suite = optarg;
-			break;
-		case 'p':
-			prefix = optarg;
-			break;
-		case 'c':
-			component = optarg;
-			break;
-		case 'C':
-			o.codename = optarg;
-			break;
-		case 'O':
-			o.origin = optarg;
-			break;
-		case 'L':
-			o.label = optarg;
-			break;
-		case 'd':
-			date = optarg;
-			break;
-		case 'V':
-			if (parse_time(optarg, &o.valid_until) < 0)
-				return cli_usage(cli, "--valid-until: expected seconds since the epoch, got '%s'", optarg);
-			break;
-		case 'a':
-			free(archs);
-			free(archs_arg);
-			if (!(archs_arg = strdup(optarg)) || !(archs = split_list(optarg)))
-				return cli_usage(cli, "out of memory");
-			break;
-		case 'k':
-			o.sign_key = optarg;
-			break;
-		case 'g':
-			o.gnupghome = optarg;
-			break;
-		case 'P':
-			public = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(publish_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "publish: see 'debkeep publish --help'");
-		}
-	}
-	o.architectures = archs;
-	if (!suite)
+	if ((r = cli_parse(cli, argc, argv, &co)) >= 0)
+		goto out;
+	r = EXIT_OK;
+	a.o.architectures = a.archs;
+	if (!a.suite)
 		r = cli_usage(cli, "publish: --suite is required");
 	else if (optind >= argc)
 		r = cli_usage(cli, "publish: name the .deb files or directories to publish");
 	if (r)
 		goto out;
-	if (!public) {
+	if (!a.public) {
 		snprintf(pubdir, sizeof(pubdir), "%s/public", cli->root);
-		public = pubdir;
+		a.public = pubdir;
 	}
 	if (argc - optind == 1 && access(argv[optind], F_OK) != 0 && !strstr(argv[optind], ".deb")) {
 		size_t n = 0;
 
-		if (date && parse_time(date, &o.date) < 0) {
-			r = cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", date);
+		if (a.date && (a.o.date = cli_parse_epoch(a.date)) < 0) {
+			r = cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", a.date);
 			goto out;
 		}
 		struct dk_publication pub = { 0 };
 		struct dk_repo repo;
 		int pr;
 
-		pub.prefix = (char *)prefix;
-		pub.suite = (char *)suite;
+		pub.prefix = (char *)a.prefix;
+		pub.suite = (char *)a.suite;
 		pub.snapshot = argv[optind];
-		pub.public = public == pubdir ? strdup("") : abs_or_copy(public);
-		pub.component = (char *)component;
-		pub.codename = (char *)o.codename;
-		pub.origin = (char *)o.origin;
-		pub.label = (char *)o.label;
-		pub.architectures = archs_arg;
-		pub.sign_key = (char *)o.sign_key;
-		pub.gnupghome = abs_or_copy(o.gnupghome);
-		pub.valid_until = (long long)o.valid_until;
+		pub.public = a.public == pubdir ? strdup("") : abs_or_copy(a.public);
+		pub.component = (char *)a.component;
+		pub.codename = (char *)a.o.codename;
+		pub.origin = (char *)a.o.origin;
+		pub.label = (char *)a.o.label;
+		pub.architectures = a.archs_arg;
+		pub.sign_key = (char *)a.o.sign_key;
+		pub.gnupghome = abs_or_copy(a.o.gnupghome);
+		pub.valid_until = (long long)a.o.valid_until;
 		if (!pub.public) {
 			free(pub.gnupghome);
 			dk_err_set(&err, DK_ENOMEM, "out of memory");
@@ -572,7 +570,7 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 			free(pub.gnupghome);
 			goto fail;
 		}
-		pr = publish_snapshot(&repo, &pub, &o, date != NULL, &n, &err);
+		pr = publish_snapshot(&repo, &pub, &a.o, a.date != NULL, &n, &err);
 		dk_repo_close(&repo);
 		free(pub.public);
 		free(pub.gnupghome);
@@ -580,12 +578,12 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 			goto fail;
 		debs.n = 0;
 		if (cli->json)
-			r = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "snapshot", argv[optind], "public",
-						   public, "prefix", prefix, "suite", suite, "packages", (json_int_t)n,
-						   "signed", o.sign_key != NULL));
+			r = cli_json_out(json_pack("{s:s, s:s, s:s, s:s, s:I, s:b}", "snapshot", argv[optind],
+						   "public", a.public, "prefix", a.prefix, "suite", a.suite,
+						   "packages", (json_int_t)n, "signed", a.o.sign_key != NULL));
 		else
-			printf("published snapshot %s (%zu packages) as %s/%s%sdists/%s%s\n", argv[optind], n, public,
-			       prefix, *prefix ? "/" : "", suite, o.sign_key ? " (signed)" : "");
+			printf("published snapshot %s (%zu packages) as %s/%s%sdists/%s%s\n", argv[optind], n,
+			       a.public, a.prefix, *a.prefix ? "/" : "", a.suite, a.o.sign_key ? " (signed)" : "");
 		goto out;
 	}
 	for (int i = optind; i < argc; i++)
@@ -610,25 +608,26 @@ int cmd_publish(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < debs.n; i++) {
 		struct stat st;
 
-		if (dk_publish_pkg_from_deb(&pkgs[i], debs.paths[i], component, &storage[i], &err) < 0)
+		if (dk_publish_pkg_from_deb(&pkgs[i], debs.paths[i], a.component, &storage[i], &err) < 0)
 			goto fail;
-		if (!date && stat(debs.paths[i], &st) == 0 && st.st_mtime > o.date)
-			o.date = st.st_mtime;
+		if (!a.date && stat(debs.paths[i], &st) == 0 && st.st_mtime > a.o.date)
+			a.o.date = st.st_mtime;
 	}
-	if (!date)
-		date = getenv("SOURCE_DATE_EPOCH");
-	if (date && parse_time(date, &o.date) < 0) {
-		r = cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", date);
+	if (!a.date)
+		a.date = getenv("SOURCE_DATE_EPOCH");
+	if (a.date && (a.o.date = cli_parse_epoch(a.date)) < 0) {
+		r = cli_usage(cli, "--date: expected seconds since the epoch, got '%s'", a.date);
 		goto out;
 	}
-	if (dk_publish(public, prefix, suite, pkgs, debs.n, &o, &err) < 0)
+	if (dk_publish(a.public, a.prefix, a.suite, pkgs, debs.n, &a.o, &err) < 0)
 		goto fail;
 	if (cli->json) {
-		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:i, s:b}", "public", public, "prefix", prefix, "suite",
-					   suite, "packages", (json_int_t)debs.n, "signed", o.sign_key != NULL));
+		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:i, s:b}", "public", a.public, "prefix", a.prefix,
+					   "suite", a.suite, "packages", (json_int_t)debs.n, "signed",
+					   a.o.sign_key != NULL));
 	} else {
-		printf("published %zu packages as %s/%s%sdists/%s%s\n", debs.n, public, prefix, *prefix ? "/" : "",
-		       suite, o.sign_key ? " (signed)" : "");
+		printf("published %zu packages as %s/%s%sdists/%s%s\n", debs.n, a.public, a.prefix,
+		       *a.prefix ? "/" : "", a.suite, a.o.sign_key ? " (signed)" : "");
 	}
 	goto out;
 fail:
@@ -642,7 +641,7 @@ out:
 	free(debs.paths);
 	free(storage);
 	free(pkgs);
-	free(archs);
-	free(archs_arg);
+	free(a.archs);
+	free(a.archs_arg);
 	return r;
 }

@@ -22,39 +22,18 @@ static const char import_usage[] =
 	"Every file is checked before anything is written: a bad one leaves the data root as it was.\n\n"
 	"Exit status: 0 imported; 2 a bad file or usage error.\n";
 
-enum { OPT_LOCK_TIMEOUT = 256, OPT_INTO, OPT_JSON };
+enum { OPT_INTO = 256 };
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	double timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
+	double timeout;
+	const struct cli_options o = { .usage = init_usage, .lock_timeout = &timeout };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo repo;
-	int c, v, ret;
+	int v, ret = cli_parse(cli, argc, argv, &o);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_LOCK_TIMEOUT:
-			if (cli_lock_timeout(cli, optarg, &timeout))
-				return EXIT_INPUT;
-			break;
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(init_usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(init_usage, stderr);
-			return EXIT_INPUT;
-		}
-	}
+	if (ret >= 0)
+		return ret;
 	if (optind != argc)
 		return cli_usage(cli, "init: unexpected argument '%s'", argv[optind]);
 	if ((ret = cli_repo_open(cli, &repo, DK_REPO_CREATE, timeout, NULL, argc, argv)))
@@ -91,49 +70,33 @@ static void report_rebuilt(void *ctx, const char *file, const char *name, const 
 	       name, version, arch, file, new_sha, old_sha);
 }
 
+static int take_into(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	*(const char **)ctx = arg;
+	return 0;
+}
+
 int cmd_import(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "into", required_argument, NULL, OPT_INTO },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	double timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
+	double timeout;
+	const char *into = "local";
+	const struct cli_options o = {
+		.usage = import_usage, .opts = opts, .take = take_into, .ctx = &into,
+		.lock_timeout = &timeout, .min_operands = 1, .max_operands = -1,
+	};
 	struct import_report rep = { NULL };
 	struct dk_import_set set;
 	struct dk_import_stats st;
 	struct dk_err err = DK_ERR_INIT;
-	const char *into = "local";
 	struct dk_repo repo;
-	int c, r;
+	int r = cli_parse(cli, argc, argv, &o);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_INTO:
-			into = optarg;
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (cli_lock_timeout(cli, optarg, &timeout))
-				return EXIT_INPUT;
-			break;
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(import_usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(import_usage, stderr);
-			return EXIT_INPUT;
-		}
-	}
-	if (optind == argc) {
-		fputs(import_usage, stderr);
-		return EXIT_INPUT;
-	}
+	if (r >= 0)
+		return r;
 	/* Files first: a bad one is reported without touching the data root, or needing one. */
 	if (dk_import_read(&set, argv + optind, argc - optind, &err) < 0) {
 		dk_import_set_release(&set);

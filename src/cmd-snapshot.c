@@ -9,8 +9,7 @@
 
 #include "cli.h"
 
-enum { OPT_LOCK_TIMEOUT = 256, OPT_FROM_LOCAL, OPT_FROM_MIRROR, OPT_DESCRIPTION, OPT_JSON, OPT_KEEP_ALL, OPT_FROM,
-       OPT_LIST, OPT_ARCH };
+enum { OPT_FROM_LOCAL = 256, OPT_FROM_MIRROR, OPT_DESCRIPTION, OPT_KEEP_ALL, OPT_FROM, OPT_LIST, OPT_ARCH };
 
 struct snap_opts {
 	double timeout;
@@ -21,73 +20,67 @@ struct snap_opts {
 	const char *from, *list, *arch;
 };
 
-/*
- * The options every subcommand takes (and create's own); returns -1 to go on,
- * else the exit code. usage is printed for --help and for a bad option.
- */
-static int parse(struct cli *cli, int argc, char **argv, const char *usage, struct snap_opts *o)
+static int take(struct cli *cli, int opt, char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "from-local", no_argument, NULL, OPT_FROM_LOCAL },
-		{ "from-mirror", required_argument, NULL, OPT_FROM_MIRROR },
-		{ "description", required_argument, NULL, OPT_DESCRIPTION },
-		{ "keep-all", no_argument, NULL, OPT_KEEP_ALL },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "list", required_argument, NULL, OPT_LIST },
-		{ "arch", required_argument, NULL, OPT_ARCH },
-		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct snap_opts *o = ctx;
 
-	o->timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_FROM_LOCAL:
-			o->from_local = true;
-			break;
-		case OPT_FROM_MIRROR:
-			o->from_mirror = optarg;
-			break;
-		case OPT_DESCRIPTION:
-			o->description = optarg;
-			break;
-		case OPT_KEEP_ALL:
-			o->keep_all = true;
-			break;
-		case OPT_FROM:
-			o->from = optarg;
-			break;
-		case OPT_LIST:
-			o->list = optarg;
-			break;
-		case OPT_ARCH:
-			o->arch = optarg;
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (cli_lock_timeout(cli, optarg, &o->timeout))
-				return EXIT_INPUT;
-			break;
-		case OPT_JSON:
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_INPUT;
-		}
+	switch (opt) {
+	case OPT_FROM_LOCAL:
+		o->from_local = true;
+		break;
+	case OPT_FROM_MIRROR:
+		o->from_mirror = arg;
+		break;
+	case OPT_DESCRIPTION:
+		o->description = arg;
+		break;
+	case OPT_KEEP_ALL:
+		o->keep_all = true;
+		break;
+	case OPT_FROM:
+		o->from = arg;
+		break;
+	case OPT_LIST:
+		o->list = arg;
+		break;
+	case OPT_ARCH:
+		o->arch = arg;
+		break;
 	}
-	return -1;
+	return 0;
 }
 
-static int open_repo(struct cli *cli, struct dk_repo *r, bool write, const struct snap_opts *o, int argc, char **argv)
+static const struct option snapshot_options[] = {
+	{ "from-local", no_argument, NULL, OPT_FROM_LOCAL },
+	{ "from-mirror", required_argument, NULL, OPT_FROM_MIRROR },
+	{ "description", required_argument, NULL, OPT_DESCRIPTION },
+	{ "keep-all", no_argument, NULL, OPT_KEEP_ALL },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "list", required_argument, NULL, OPT_LIST },
+	{ "arch", required_argument, NULL, OPT_ARCH },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The options every subcommand takes (and create's own), and from min to max operands (see struct
+ * cli_options); returns -1 to go on, else the exit code. usage is printed for --help and for a bad
+ * option or operand count.
+ */
+static int parse(struct cli *cli, int argc, char **argv, const char *usage, int min, int max,
+		 struct snap_opts *o)
 {
-	return cli_repo_open(cli, r, write ? DK_REPO_WRITE : 0, o->timeout, "snapshot", argc, argv);
+	const struct cli_options co = {
+		.usage = usage, .opts = snapshot_options, .take = take, .ctx = o, .lock_timeout = &o->timeout,
+		.min_operands = min, .max_operands = max,
+	};
+
+	return cli_parse(cli, argc, argv, &co);
+}
+
+/* The data root for a subcommand that writes (list, show and diff read through cli_repo_read). */
+static int open_repo(struct cli *cli, struct dk_repo *r, const struct snap_opts *o, int argc, char **argv)
+{
+	return cli_repo_open(cli, r, DK_REPO_WRITE, o->timeout, "snapshot", argc, argv);
 }
 
 static const char create_usage[] =
@@ -105,14 +98,10 @@ static int snap_create(struct cli *cli, int argc, char **argv)
 	const char *collection = "local";
 	char mirror[300];
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, create_usage, &o);
+	int ret = parse(cli, argc, argv, create_usage, 1, 2, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind < 1 || argc - optind > 2) {
-		fputs(create_usage, stderr);
-		return EXIT_INPUT;
-	}
 	if (o.from_local == !!o.from_mirror)
 		return cli_usage(cli, "snapshot create: say where from: --from-local [COLLECTION] or --from-mirror MIRROR");
 	if (o.from_mirror && argc - optind == 2)
@@ -125,7 +114,7 @@ static int snap_create(struct cli *cli, int argc, char **argv)
 			return cli_usage(cli, "--from-mirror: name too long");
 		collection = mirror;
 	}
-	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+	if ((ret = open_repo(cli, &r, &o, argc, argv)))
 		return ret;
 	if (dk_snapshot_create_local(&r, argv[optind], collection, o.description, &err) < 0 ||
 	    dk_snapshot_get(&r, argv[optind], &info, &err) < 0) {
@@ -162,30 +151,23 @@ static int list_one(void *ctx, const struct dk_snapshot_info *s)
 static const char list_usage[] = "usage: debkeep snapshot list [--json]\n\n"
 				 "The snapshots: name, package count, creation time (UTC), origin, description.\n";
 
+static int list_walk(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err)
+{
+	return dk_snapshot_list(r, list_one, arr, err);
+}
+
 static int snap_list(struct cli *cli, int argc, char **argv)
 {
 	struct snap_opts o = { 0 };
-	struct dk_err err = DK_ERR_INIT;
-	json_t *arr = NULL;
-	struct dk_repo r;
-	int ret = parse(cli, argc, argv, list_usage, &o);
+	json_t *arr;
+	int ret = parse(cli, argc, argv, list_usage, 0, 0, &o);
 
 	if (ret >= 0)
 		return ret;
 	if (optind != argc)
 		return cli_usage(cli, "snapshot list: unexpected argument '%s'", argv[optind]);
-	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
+	if ((ret = cli_repo_read(cli, list_walk, NULL, &arr)))
 		return ret;
-	if (cli->json && !(arr = json_array())) {
-		dk_repo_close(&r);
-		return EXIT_INTERNAL;
-	}
-	ret = dk_snapshot_list(&r, list_one, arr, &err);
-	dk_repo_close(&r);
-	if (ret < 0) {
-		json_decref(arr);
-		return ret == DK_ENOMEM && !err.msg[0] ? EXIT_INTERNAL : cli_fail(&err);
-	}
 	return arr ? cli_json_out(arr) : EXIT_OK;
 }
 
@@ -208,55 +190,46 @@ static int show_one(void *ctx, const struct dk_snapshot_pkg *p)
 static const char show_usage[] = "usage: debkeep snapshot show NAME [--json]\n\n"
 				 "The snapshot's packages: name, version, architecture, SHA-256.\n";
 
+struct show_ctx {
+	const char *name;
+	struct dk_snapshot_info info;
+	long long sources;
+};
+
+static int show_walk(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err)
+{
+	struct show_ctx *s = ctx;
+	int ret = dk_snapshot_get(r, s->name, &s->info, err);
+
+	if (ret < 0 || (ret = dk_sources_count(r, NULL, s->name, &s->sources, err)) < 0)
+		return ret;
+	if (!arr)
+		printf("# snapshot %s: %lld packages from %s, created %s%s%s\n", s->info.name,
+		       s->info.count, s->info.origin, s->info.created, *s->info.description ? ": " : "",
+		       s->info.description);
+	if (!arr && s->sources)
+		printf("# source packages: %lld\n", s->sources);
+	return dk_snapshot_packages(r, s->name, show_one, arr, err);
+}
+
 static int snap_show(struct cli *cli, int argc, char **argv)
 {
 	struct snap_opts o = { 0 };
-	struct dk_err err = DK_ERR_INIT;
-	struct dk_snapshot_info info;
-	long long sources = 0;
-	json_t *arr = NULL;
-	struct dk_repo r;
-	int ret = parse(cli, argc, argv, show_usage, &o);
+	struct show_ctx s = { 0 };
+	json_t *arr;
+	int ret = parse(cli, argc, argv, show_usage, 1, 1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 1) {
-		fputs(show_usage, stderr);
-		return EXIT_INPUT;
-	}
-	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
-		return ret;
-	if (dk_snapshot_get(&r, argv[optind], &info, &err) < 0) {
-		dk_repo_close(&r);
-		return cli_fail(&err);
-	}
-	if (dk_sources_count(&r, NULL, argv[optind], &sources, &err) < 0) {
-		dk_repo_close(&r);
-		dk_snapshot_info_release(&info);
-		return cli_fail(&err);
-	}
-	if (cli->json)
-		arr = json_array();
-	else
-		printf("# snapshot %s: %lld packages from %s, created %s%s%s\n", info.name, info.count, info.origin,
-		       info.created, *info.description ? ": " : "", info.description);
-	if (!cli->json && sources)
-		printf("# source packages: %lld\n", sources);
-	ret = dk_snapshot_packages(&r, argv[optind], show_one, arr, &err);
-	dk_repo_close(&r);
-	if (ret < 0) {
-		json_decref(arr);
-		dk_snapshot_info_release(&info);
-		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
-	}
-	if (arr) {
-		json_t *o2 = info_json(&info);
+	s.name = argv[optind];
+	if ((ret = cli_repo_read(cli, show_walk, &s, &arr)) == 0 && arr) {
+		json_t *o2 = info_json(&s.info);
 
-		json_object_set_new(o2, "sources", json_integer(sources));
+		json_object_set_new(o2, "sources", json_integer(s.sources));
 		json_object_set_new(o2, "members", arr);
 		ret = cli_json_out(o2);
 	}
-	dk_snapshot_info_release(&info);
+	dk_snapshot_info_release(&s.info);
 	return ret;
 }
 
@@ -269,6 +242,7 @@ static const char *const change_word[] = {
 };
 
 struct diff_ctx {
+	const char *from, *to;
 	json_t *arr;
 	char *source; /* the source group being printed */
 	size_t n;
@@ -325,35 +299,30 @@ static const char diff_usage[] =
 	"upgraded or downgraded (with both versions), rebuilt (same version, other content).\n\n"
 	"Exit status: 0 no differences; 1 differences; 2 an unknown snapshot or usage error.\n";
 
+static int diff_walk(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err)
+{
+	struct diff_ctx *d = ctx;
+
+	d->arr = arr;
+	return dk_snapshot_diff(r, d->from, d->to, diff_one, d, err);
+}
+
 static int snap_diff(struct cli *cli, int argc, char **argv)
 {
 	struct snap_opts o = { 0 };
-	struct dk_err err = DK_ERR_INIT;
 	struct diff_ctx d = { 0 };
-	struct dk_repo r;
-	int ret = parse(cli, argc, argv, diff_usage, &o);
+	json_t *arr;
+	int ret = parse(cli, argc, argv, diff_usage, 2, 2, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 2) {
-		fputs(diff_usage, stderr);
-		return EXIT_INPUT;
-	}
-	if ((ret = open_repo(cli, &r, false, &o, argc, argv)))
-		return ret;
-	if (cli->json && !(d.arr = json_array())) {
-		dk_repo_close(&r);
-		return EXIT_INTERNAL;
-	}
-	ret = dk_snapshot_diff(&r, argv[optind], argv[optind + 1], diff_one, &d, &err);
-	dk_repo_close(&r);
+	d.from = argv[optind];
+	d.to = argv[optind + 1];
+	ret = cli_repo_read(cli, diff_walk, &d, &arr);
 	free(d.source);
-	if (ret < 0) {
-		json_decref(d.arr);
-		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
-	}
-	if (d.arr && (ret = cli_json_out(json_pack("{s:s, s:s, s:o}", "from", argv[optind], "to", argv[optind + 1],
-						   "changes", d.arr))))
+	if (ret)
+		return ret;
+	if (arr && (ret = cli_json_out(json_pack("{s:s, s:s, s:o}", "from", d.from, "to", d.to, "changes", arr))))
 		return ret;
 	return d.n ? EXIT_FOUND : EXIT_OK;
 }
@@ -365,26 +334,14 @@ static const char drop_usage[] = "usage: debkeep snapshot drop NAME [--json]\n\n
 static int snap_drop(struct cli *cli, int argc, char **argv)
 {
 	struct snap_opts o = { 0 };
-	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, drop_usage, &o);
+	int ret = parse(cli, argc, argv, drop_usage, 1, 1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 1) {
-		fputs(drop_usage, stderr);
-		return EXIT_INPUT;
-	}
-	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+	if ((ret = open_repo(cli, &r, &o, argc, argv)))
 		return ret;
-	ret = dk_snapshot_drop(&r, argv[optind], &err);
-	dk_repo_close(&r);
-	if (ret < 0)
-		return cli_fail(&err);
-	if (cli->json)
-		return cli_json_out(json_pack("{s:s, s:b}", "name", argv[optind], "dropped", 1));
-	printf("snapshot %s dropped\n", argv[optind]);
-	return EXIT_OK;
+	return cli_repo_drop(cli, &r, "snapshot", argv[optind], dk_snapshot_drop);
 }
 
 /* The new snapshot's summary, as create prints it. */
@@ -420,15 +377,11 @@ static int snap_merge(struct cli *cli, int argc, char **argv)
 	struct snap_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, merge_usage, &o);
+	int ret = parse(cli, argc, argv, merge_usage, 2, -1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind < 2) {
-		fputs(merge_usage, stderr);
-		return EXIT_INPUT;
-	}
-	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+	if ((ret = open_repo(cli, &r, &o, argc, argv)))
 		return ret;
 	if (dk_snapshot_merge(&r, argv[optind], (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1),
 			      o.keep_all, o.description, &err) < 0) {
@@ -451,17 +404,13 @@ static int snap_filter(struct cli *cli, int argc, char **argv)
 	struct snap_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_repo r;
-	int ret = parse(cli, argc, argv, filter_usage, &o);
+	int ret = parse(cli, argc, argv, filter_usage, 1, 1, &o);
 
 	if (ret >= 0)
 		return ret;
-	if (argc - optind != 1) {
-		fputs(filter_usage, stderr);
-		return EXIT_INPUT;
-	}
 	if (!o.from || !o.list)
 		return cli_usage(cli, "snapshot filter: --from SNAPSHOT and --list LIST.yaml are required");
-	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
+	if ((ret = open_repo(cli, &r, &o, argc, argv)))
 		return ret;
 	if (dk_snapshot_filter(&r, argv[optind], o.from, o.list, o.arch, o.description, &err) < 0) {
 		dk_repo_close(&r);

@@ -56,6 +56,32 @@ static json_t *payload_json(const struct dk_swu_image *im, const struct dk_swu_p
 			 (json_int_t)p->size, "sha256", hex);
 }
 
+/* How to make the bundle, and where it goes. */
+struct create_args {
+	struct dk_swu_create_opts o;
+	const char *out;
+};
+
+static int take_create(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct create_args *a = ctx;
+
+	switch (opt) {
+	case 'o':
+		a->out = arg;
+		break;
+	case 'k':
+		a->o.key = arg;
+		break;
+	case 'c':
+		a->o.cert = arg;
+		break;
+	case 'm':
+		return parse_epoch(cli, arg, &a->o.mtime);
+	}
+	return 0;
+}
+
 static int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -63,54 +89,32 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "mtime", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dk_swu_create_opts o = { 0 };
+	struct create_args a = { .out = NULL };
+	const struct cli_options co = {
+		.usage = create_usage, .bad = "bad option", .shortopts = "o:", .opts = opts,
+		.take = take_create, .ctx = &a,
+	};
 	struct dk_swu_desc d = DK_SWU_DESC_INIT;
 	struct dk_swu_payload p[DK_SWU_ROLES];
 	struct dk_err err = DK_ERR_INIT;
-	const char *out = NULL, *epoch = getenv("SOURCE_DATE_EPOCH");
-	int c, r;
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	int r;
 
-	if (epoch && epoch[0] && (r = parse_epoch(cli, epoch, &o.mtime)))
+	if (epoch && epoch[0] && (r = parse_epoch(cli, epoch, &a.o.mtime)))
 		return r;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'k':
-			o.key = optarg;
-			break;
-		case 'c':
-			o.cert = optarg;
-			break;
-		case 'm':
-			if ((r = parse_epoch(cli, optarg, &o.mtime)))
-				return r;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(create_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "bad option");
-		}
-	}
+	if ((r = cli_parse(cli, argc, argv, &co)) >= 0)
+		return r;
 	if (optind >= argc)
 		return cli_usage(cli, "which description? (DESC.yaml)");
 	if (optind + 1 < argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	if (!out)
+	if (!a.out)
 		return cli_usage(cli, "no -o BUNDLE.swu given");
-	if (!o.key != !o.cert)
+	if (!a.o.key != !a.o.cert)
 		return cli_usage(cli, "signing needs both --key and --cert");
-	if ((r = dk_swu_desc_load(&d, argv[optind], &err)) || (r = dk_swu_create(&d, out, &o, p, &err))) {
+	if ((r = dk_swu_desc_load(&d, argv[optind], &err)) || (r = dk_swu_create(&d, a.out, &a.o, p, &err))) {
 		dk_swu_desc_release(&d);
 		return cli_fail(&err);
 	}
@@ -120,8 +124,8 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		for (int i = 0; i < DK_SWU_ROLES; i++)
 			if (d.image[i].present)
 				json_array_append_new(arr, payload_json(&d.image[i], &p[i]));
-		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:b, s:o}", "bundle", out, "product", d.product,
-					   "version", d.version, "signed", o.key != NULL, "payloads", arr));
+		r = cli_json_out(json_pack("{s:s, s:s, s:s, s:b, s:o}", "bundle", a.out, "product", d.product,
+					   "version", d.version, "signed", a.o.key != NULL, "payloads", arr));
 	} else {
 		for (int i = 0; i < DK_SWU_ROLES; i++) {
 			char hex[65];
@@ -132,7 +136,8 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 			printf("%-24s %12llu  sha256 %s\n", d.image[i].name, (unsigned long long)p[i].size,
 			       hex);
 		}
-		printf("wrote %s (%s %s, %s)\n", out, d.product, d.version, o.key ? "signed" : "not signed");
+		printf("wrote %s (%s %s, %s)\n", a.out, d.product, d.version,
+		       a.o.key ? "signed" : "not signed");
 		r = EXIT_OK;
 	}
 	dk_swu_desc_release(&d);
@@ -156,42 +161,38 @@ static int report_json(const char *bundle, const struct dk_swu_report *rep)
 				      "signer", rep->signer, "payloads", members, "problems", problems));
 }
 
+static int take_verify(struct cli *cli, int opt, char *arg, void *ctx)
+{
+	struct dk_swu_verify_opts *o = ctx;
+
+	if (opt == 'c') {
+		o->cert = arg;
+		return 0;
+	}
+	if (!strchr(arg, ':') || arg[0] == ':' || !strchr(arg, ':')[1])
+		return cli_usage(cli, "--hw '%s': expected BOARD:REVISION", arg);
+	o->hw = arg;
+	return 0;
+}
+
 static int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cert", required_argument, NULL, 'c' },
 		{ "hw", required_argument, NULL, 'H' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dk_swu_verify_opts o = { 0 };
+	const struct cli_options co = {
+		.usage = verify_usage, .bad = "bad option", .opts = opts, .take = take_verify, .ctx = &o,
+	};
 	struct dk_swu_report rep = DK_SWU_REPORT_INIT;
 	struct dk_err err = DK_ERR_INIT;
 	const char *bundle;
-	int c, r;
+	int r = cli_parse(cli, argc, argv, &co);
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o.cert = optarg;
-			break;
-		case 'H':
-			if (!strchr(optarg, ':') || optarg[0] == ':' || !strchr(optarg, ':')[1])
-				return cli_usage(cli, "--hw '%s': expected BOARD:REVISION", optarg);
-			o.hw = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			fputs(verify_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_usage(cli, "bad option");
-		}
-	}
+	if (r >= 0)
+		return r;
 	if (optind >= argc)
 		return cli_usage(cli, "which bundle?");
 	if (optind + 1 < argc)

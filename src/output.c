@@ -1,4 +1,6 @@
-/* output.c - error reporting, usage messages and JSON output for every command */
+/* output.c - what the commands share: options, opening the data root, errors, usage and JSON output */
+#include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,18 @@
 #include <debkeep/repo.h>
 
 #include "cli.h"
+
+long long cli_parse_epoch(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return -1;
+	return v;
+}
 
 int cli_lock_timeout(struct cli *cli, const char *s, double *t)
 {
@@ -31,6 +45,107 @@ int cli_repo_open(struct cli *cli, struct dk_repo *r, unsigned flags, double tim
 	if (dk_repo_open(r, cli->root, flags, cmd, timeout, &err) < 0)
 		return cli_fail(&err);
 	return 0;
+}
+
+int cli_parse(struct cli *cli, int argc, char **argv, const struct cli_options *o)
+{
+	static const struct option common[] = {
+		{ "lock-timeout", required_argument, NULL, CLI_OPT_LOCK_TIMEOUT },
+		{ "json", no_argument, NULL, CLI_OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	const size_t ncommon = sizeof(common) / sizeof(common[0]);
+	struct option opts[32];
+	char shortopts[32];
+	size_t n = 0;
+	int c, ret;
+
+	while (o->opts && o->opts[n].name)
+		n++;
+	/* Only a command's own table can outgrow these, which any test of that command shows. */
+	if (n + ncommon >= sizeof(opts) / sizeof(opts[0]) ||
+	    (size_t)snprintf(shortopts, sizeof(shortopts), "%sh", o->shortopts ? o->shortopts : "") >=
+		    sizeof(shortopts)) {
+		fprintf(stderr, "debkeep: %s: too many options\n", argv[0]);
+		return EXIT_INTERNAL;
+	}
+	if (n)
+		memcpy(opts, o->opts, n * sizeof(*opts));
+	for (size_t i = o->lock_timeout ? 0 : 1; i < ncommon; i++)
+		opts[n++] = common[i];
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	if (o->lock_timeout)
+		*o->lock_timeout = DK_REPO_LOCK_TIMEOUT_DEFAULT;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		switch (c) {
+		case CLI_OPT_LOCK_TIMEOUT:
+			if (cli_lock_timeout(cli, optarg, o->lock_timeout))
+				return EXIT_INPUT;
+			break;
+		case CLI_OPT_JSON:
+			cli->json = true;
+			break;
+		case 'h':
+			fputs(o->usage, stdout);
+			return EXIT_OK;
+		case '?':
+			if (o->bad)
+				return cli_usage(cli, "%s", o->bad);
+			fputs(o->usage, stderr);
+			return EXIT_INPUT;
+		default:
+			if ((ret = o->take(cli, c, optarg, o->ctx)))
+				return ret;
+		}
+	}
+	if ((o->min_operands || o->max_operands) &&
+	    (argc - optind < o->min_operands || (o->max_operands >= 0 && argc - optind > o->max_operands))) {
+		fputs(o->usage, stderr);
+		return EXIT_INPUT;
+	}
+	return -1;
+}
+
+int cli_repo_read(struct cli *cli, int (*walk)(struct dk_repo *r, void *ctx, json_t *arr, struct dk_err *err),
+		  void *ctx, json_t **arr)
+{
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_repo r;
+	int ret;
+
+	*arr = NULL;
+	/* A reader takes no lock, so neither a lock timeout nor a name for the lock matters. */
+	if (dk_repo_open(&r, cli->root, 0, "debkeep", 0, &err) < 0)
+		return cli_fail(&err);
+	if (cli->json && !(*arr = json_array())) {
+		dk_repo_close(&r);
+		return EXIT_INTERNAL;
+	}
+	ret = walk(&r, ctx, *arr, &err);
+	dk_repo_close(&r);
+	if (ret < 0) {
+		json_decref(*arr);
+		*arr = NULL;
+		/* Only a callback's allocation failure comes back without a message. */
+		return err.msg[0] ? cli_fail(&err) : EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+int cli_repo_drop(struct cli *cli, struct dk_repo *r, const char *what, const char *name,
+		  int (*drop)(struct dk_repo *r, const char *name, struct dk_err *err))
+{
+	struct dk_err err = DK_ERR_INIT;
+	int ret = drop(r, name, &err);
+
+	dk_repo_close(r);
+	if (ret < 0)
+		return cli_fail(&err);
+	if (cli->json)
+		return cli_json_out(json_pack("{s:s, s:b}", "name", name, "dropped", 1));
+	printf("%s %s dropped\n", what, name);
+	return EXIT_OK;
 }
 
 int cli_exit_code(int st)
