@@ -23,8 +23,10 @@ static const char check_usage[] =
 	"Check the data root without changing it: every object's SHA-256 against its name, its mode\n"
 	"(0444) and size against its row; every package row's object; snapshots, collections and\n"
 	"publications naming rows and snapshots that exist; every published tree under public/ against\n"
-	"its Release (each listed file's size and SHA-256) and Packages indices (each pool file there,\n"
-	"the object itself or the same bytes). One line per problem on stdout.\n\n"
+	"its Release (each listed file's size and hashes, and its by-hash copies) and Packages indices\n"
+	"(each pool file there, the object itself or the same bytes); InRelease and Release.gpg verifying\n"
+	"with the publication's key alone, InRelease's text being Release (an unsigned publication has\n"
+	"neither). One line per problem on stdout.\n\n"
 	"Exit status: 0 clean; 1 problems found; 2 usage or input error; 3 internal error.\n";
 
 static int take(struct cli *cli, int opt, char *arg, void *ctx)

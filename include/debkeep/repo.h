@@ -233,8 +233,12 @@ typedef int (*dk_check_fn)(void *ctx, const char *where, const char *what);
 /*
  * Check the data root without changing it: every object's SHA-256, mode 0444 and size against its
  * row; every row's object; every snapshot, collection and use naming existing rows and snapshots;
- * every published tree under public/ against its Release and Packages files. The database is read in
- * one read transaction. Problems go to fn; returns 0 (see st->problems) or a negative code.
+ * every published tree under public/ against its Release (each listed file, and its by-hash copies
+ * under every hash listed) and Packages files; the signatures: a publication signed with a key has
+ * InRelease and Release.gpg verifying with that key alone (exported from the GnuPG home it recorded
+ * into a throw-away one), InRelease's signed text being Release; an unsigned one has neither; a tree
+ * no publication records has its InRelease's text compared with Release. The database is read in one
+ * read transaction. Problems go to fn; returns 0 (see st->problems) or a negative code.
  */
 int dk_check(struct dk_repo *r, dk_check_fn fn, void *ctx, struct dk_check_stats *st, struct dk_err *err);
 

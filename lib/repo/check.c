@@ -11,11 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gpgme.h>
 #include <sqlite3.h>
 
 #include <debkeep/buf.h>
 #include <debkeep/deb822.h>
 #include <debkeep/hash.h>
+#include <debkeep/mirror.h>
 #include <debkeep/repo.h>
 #include <debkeep/sources.h>
 
@@ -37,6 +39,14 @@ struct object {
 	int err;      /* errno of a failed read */
 };
 
+/* What the database says of a published suite: where, and whether and with which key it is signed. */
+struct pubrec {
+	char *prefix, *suite;
+	char *public;               /* "" for ROOT/public */
+	char *sign_key, *gnupghome; /* NULL: unsigned; gpgme's default home */
+	bool seen;                  /* its tree was found under ROOT/public */
+};
+
 struct checker {
 	struct dk_repo *r;
 	dk_check_fn fn;
@@ -47,6 +57,8 @@ struct checker {
 	struct object *objs;
 	size_t nobjs, capobjs;
 	atomic_size_t next;
+	struct pubrec *pubs;
+	size_t npubs;
 };
 
 static int problem(struct checker *c, const char *where, const char *fmt, ...) DK_PRINTF(3, 4);
@@ -84,13 +96,13 @@ static bool all_hex(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
-static int hash_file_hex(const char *path, char *out, struct dk_err *err)
+static int hash_file_hex(enum dk_hash_algo algo, const char *path, char *out)
 {
 	unsigned char d[DK_HASH_MAX];
-	int r = dk_hash_file(DK_SHA256, path, d, err);
+	int r = dk_hash_file(algo, path, d, NULL);
 
 	if (r == 0)
-		dk_hex(d, dk_hash_size(DK_SHA256), out);
+		dk_hex(d, dk_hash_size(algo), out);
 	return r;
 }
 
@@ -236,7 +248,7 @@ static void *hash_worker(void *arg)
 		struct object *o = &c->objs[i];
 
 		dk_store_path(c->r->root, o->hex, path, sizeof(path));
-		if (hash_file_hex(path, o->got, NULL) < 0) {
+		if (hash_file_hex(DK_SHA256, path, o->got) < 0) {
 			o->err = errno ? errno : EIO;
 			o->got[0] = '\0';
 		}
@@ -338,6 +350,72 @@ static int check_references(struct checker *c, struct dk_err *err)
 	return ret;
 }
 
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+
+	return v ? strdup(v) : NULL;
+}
+
+/* A publication given --public ROOT/public by name is one under ROOT/public all the same. */
+static void same_public(struct checker *c)
+{
+	char path[4200], *ours, *theirs;
+
+	snprintf(path, sizeof(path), "%s/public", c->r->root);
+	if (!(ours = realpath(path, NULL)))
+		return;
+	for (size_t i = 0; i < c->npubs; i++) {
+		if (!c->pubs[i].public[0] || !(theirs = realpath(c->pubs[i].public, NULL)))
+			continue;
+		if (!strcmp(ours, theirs))
+			c->pubs[i].public[0] = '\0';
+		free(theirs);
+	}
+	free(ours);
+}
+
+static int load_publications(struct checker *c, struct dk_err *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(c->r->db.h, "SELECT prefix, suite, public, sign_key, gnupghome FROM publications"
+			       " ORDER BY prefix, suite", -1, &s, NULL) != SQLITE_OK)
+		return dk_db_error(&c->r->db, err, "check");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct pubrec *p;
+
+		if (c->npubs == cap) {
+			cap = cap ? 2 * cap : 16;
+			if (!(p = realloc(c->pubs, cap * sizeof(*p)))) {
+				ret = dk_err_set(err, DK_ENOMEM, "out of memory");
+				break;
+			}
+			c->pubs = p;
+		}
+		p = &c->pubs[c->npubs++];
+		p->prefix = col_dup(s, 0);
+		p->suite = col_dup(s, 1);
+		p->public = col_dup(s, 2);
+		p->sign_key = col_dup(s, 3);
+		p->gnupghome = col_dup(s, 4);
+		p->seen = false;
+		if (!p->prefix || !p->suite || !p->public || (sqlite3_column_type(s, 3) != SQLITE_NULL && !p->sign_key) ||
+		    (sqlite3_column_type(s, 4) != SQLITE_NULL && !p->gnupghome)) {
+			ret = dk_err_set(err, DK_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = dk_db_error(&c->r->db, err, "check");
+	sqlite3_finalize(s);
+	if (ret == 0)
+		same_public(c);
+	return ret;
+}
+
 static int read_whole(const char *path, struct dk_buf *b)
 {
 	char chunk[65536];
@@ -397,7 +475,7 @@ static int check_pool_file(struct checker *c, const char *tree, const char *wher
 	dk_store_path(c->r->root, sha, obj, sizeof(obj));
 	if (strlen(sha) == 64 && stat(obj, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 		return 0;
-	if (hash_file_hex(path, got, NULL) < 0)
+	if (hash_file_hex(DK_SHA256, path, got) < 0)
 		return problem(c, where, "unreadable: %s", strerror(errno));
 	if (strcmp(got, sha) != 0)
 		return problem(c, where, "SHA-256 mismatch with the index (content is %s)", got);
@@ -453,26 +531,352 @@ static int check_packages(struct checker *c, const char *tree, const char *where
 	return ret;
 }
 
-/* dists/SUITE of the tree at tree (where_tree: the same relative to the root, for messages). */
-static int check_suite(struct checker *c, const char *tree, const char *where_tree, const char *suite,
-		       struct dk_err *err)
+/* One file a suite's Release lists: its SHA256 line, and its MD5Sum line's hash when there is one. */
+struct listed {
+	char *name;
+	unsigned long long size;
+	char sha256[65], md5[33];
+};
+
+struct listing {
+	struct listed *v;
+	size_t n, cap;
+};
+
+static void listing_release(struct listing *l)
 {
-	char path[4500], where[4500], rel[4500], got[65];
-	struct dk_buf b = DK_BUF_INIT, v = DK_BUF_INIT;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+}
+
+static int cmp_listed(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->name, ((const struct listed *)b)->name);
+}
+
+/*
+ * The "HASH SIZE NAME" lines of Release's SHA256 field (new entries), or of its MD5Sum field (their
+ * MD5s, looked up by name once the entries are sorted).
+ */
+static int parse_hashes(struct checker *c, const char *where, const struct dk_field *f, enum dk_hash_algo algo,
+			struct listing *l, struct dk_err *err)
+{
+	size_t hexlen = 2 * dk_hash_size(algo);
+	struct dk_buf v = DK_BUF_INIT;
+	int ret = 0;
+
+	if (dk_field_value(f, &v) < 0 || dk_buf_check(&v, err, where) < 0) {
+		dk_buf_release(&v);
+		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", where);
+	}
+	for (char *line = v.data, *next; line && ret == 0; line = next) {
+		char hash[80], name[1024];
+		unsigned long long size;
+		struct listed *e;
+
+		if ((next = strchr(line, '\n')))
+			*next++ = '\0';
+		if (!line[strspn(line, " \t")])
+			continue;
+		if (sscanf(line, "%79s %llu %1023s", hash, &size, name) != 3 || strlen(hash) != hexlen ||
+		    !all_hex(hash, hexlen) || !safe_relpath(name, strlen(name))) {
+			ret = problem(c, where, "%s: malformed line '%.80s'", dk_hash_name(algo), line);
+			continue;
+		}
+		if (algo == DK_MD5) {
+			/* A file only MD5Sum lists gets no by-hash check: apt fetches by the strongest hash. */
+			if ((e = bsearch(&(struct listed){ .name = name }, l->v, l->n, sizeof(*l->v), cmp_listed)))
+				memcpy(e->md5, hash, 33);
+			continue;
+		}
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? 2 * l->cap : 16;
+
+			if (!(e = realloc(l->v, cap * sizeof(*e)))) {
+				ret = dk_err_set(err, DK_ENOMEM, "out of memory");
+				break;
+			}
+			l->v = e;
+			l->cap = cap;
+		}
+		e = &l->v[l->n];
+		if (!(e->name = strdup(name))) {
+			ret = dk_err_set(err, DK_ENOMEM, "out of memory");
+			break;
+		}
+		e->size = size;
+		memcpy(e->sha256, hash, 65);
+		e->md5[0] = '\0';
+		l->n++;
+	}
+	dk_buf_release(&v);
+	return ret;
+}
+
+/*
+ * A by-hash name of the listed file at path: a client holding this Release asks for the index by it,
+ * so it must be there with those bytes. The hard link publish makes of an index already verified
+ * (verified: its stat) needs no second read.
+ */
+static int check_by_hash(struct checker *c, const char *path, const char *where, const char *name,
+			 const struct stat *verified, enum dk_hash_algo algo, const char *hash)
+{
+	const char *dir = strrchr(path, '/'), *wdir = strrchr(where, '/');
+	char hpath[5800], hwhere[5800], got[DK_HASH_MAX * 2 + 1];
+	struct stat sb;
+
+	snprintf(hpath, sizeof(hpath), "%.*s/by-hash/%s/%s", (int)(dir - path), path, dk_hash_name(algo), hash);
+	snprintf(hwhere, sizeof(hwhere), "%.*s/by-hash/%s/%s", (int)(wdir - where), where, dk_hash_name(algo), hash);
+	if (stat(hpath, &sb) != 0)
+		return problem(c, hwhere, "missing (Release lists %s with this %s)", name, dk_hash_name(algo));
+	if (verified && sb.st_dev == verified->st_dev && sb.st_ino == verified->st_ino)
+		return 0;
+	if (hash_file_hex(algo, hpath, got) < 0)
+		return problem(c, hwhere, "unreadable: %s", strerror(errno));
+	if (strcmp(got, hash) != 0)
+		return problem(c, hwhere, "not the %s Release lists: its %s is %s", name, dk_hash_name(algo), got);
+	return 0;
+}
+
+/* One file a suite's Release lists, its by-hash copies, and for a Packages index the pool files it names. */
+static int check_listed(struct checker *c, const char *tree, const char *where_tree, const char *dir,
+			const char *wdir, const struct listed *e, bool by_hash)
+{
+	char path[5600], where[5600], got[65], md5[33];
+	const struct stat *verified = NULL;
+	struct stat sb;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, e->name);
+	snprintf(where, sizeof(where), "%s/%s", wdir, e->name);
+	if (stat(path, &sb) != 0)
+		ret = problem(c, where, "listed in Release, missing");
+	else if ((unsigned long long)sb.st_size != e->size)
+		ret = problem(c, where, "size %lld, Release says %llu", (long long)sb.st_size, e->size);
+	else if (hash_file_hex(DK_SHA256, path, got) < 0 || (e->md5[0] && hash_file_hex(DK_MD5, path, md5) < 0))
+		ret = problem(c, where, "unreadable: %s", strerror(errno));
+	else if (strcmp(got, e->sha256) != 0)
+		ret = problem(c, where, "SHA-256 mismatch with Release (content is %s)", got);
+	else if (e->md5[0] && strcmp(md5, e->md5) != 0)
+		ret = problem(c, where, "MD5 mismatch with Release (content is %s)", md5);
+	else
+		verified = &sb;
+	if (ret == 0 && verified && strlen(e->name) > 9 && !strcmp(e->name + strlen(e->name) - 9, "/Packages"))
+		ret = check_packages(c, tree, where_tree, path, where);
+	if (ret == 0 && by_hash)
+		ret = check_by_hash(c, path, where, e->name, verified, DK_SHA256, e->sha256);
+	if (ret == 0 && by_hash && e->md5[0])
+		ret = check_by_hash(c, path, where, e->name, verified, DK_MD5, e->md5);
+	return ret;
+}
+
+/*
+ * The publication's public keys, exported from the GnuPG home it was signed from: verifying with
+ * them alone (in a throw-away home, as a mirror's signature is) shows the tree is signed by the
+ * publication's key and not merely by some key the host trusts. DK_NOTFOUND: the home or the key is gone.
+ * used (n bytes) gets the home looked in, for messages.
+ */
+static int export_key(const char *home, const char *key, struct dk_buf *out, char *used, size_t n_used,
+		      struct dk_err *err)
+{
+	const char *h = home ? home : getenv("GNUPGHOME");
+	gpgme_data_t d = NULL;
+	gpgme_ctx_t ctx;
+	gpgme_error_t e;
+	struct stat sb;
+	size_t n = 0;
+	char *p;
+	int r = 0;
+
+	if (h)
+		snprintf(used, n_used, "%s", h);
+	else if (getenv("HOME"))
+		snprintf(used, n_used, "%s/.gnupg", getenv("HOME"));
+	else
+		snprintf(used, n_used, "the default GnuPG home");
+	h = h || getenv("HOME") ? used : NULL;
+	/* gpg creates a home it does not find, and a check changes nothing. */
+	if (!h || stat(h, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return DK_NOTFOUND;
+	gpgme_check_version(NULL);
+	if ((e = gpgme_new(&ctx)))
+		return dk_err_set(err, DK_EIO, "gpgme_new: %s", gpgme_strerror(e));
+	if ((e = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP)) ||
+	    (e = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP, NULL, h)) || (e = gpgme_data_new(&d))) {
+		gpgme_release(ctx);
+		return dk_err_set(err, DK_EIO, "gpgme engine: %s", gpgme_strerror(e));
+	}
+	e = gpgme_op_export(ctx, key, 0, d);
+	p = gpgme_data_release_and_get_mem(d, &n);
+	if (e)
+		r = dk_err_set(err, DK_EIO, "exporting key '%s' from %s: %s", key, h, gpgme_strerror(e));
+	else if (!p || n == 0)
+		r = DK_NOTFOUND;
+	else if (dk_buf_add(out, p, n) < 0)
+		r = dk_err_set(err, DK_ENOMEM, "out of memory");
+	gpgme_free(p);
+	gpgme_release(ctx);
+	return r;
+}
+
+/*
+ * The signed text of a clearsigned file as apt splits it (RFC 4880 7.1): the lines between the armor
+ * headers and the signature, dash-escapes undone. -1 when it is not a clearsigned file; a failed append
+ * leaves out failed (dk_buf_check).
+ */
+static int clearsigned_text(const struct dk_buf *in, struct dk_buf *out)
+{
+	static const char begin[] = "-----BEGIN PGP SIGNED MESSAGE-----", sig[] = "-----BEGIN PGP SIGNATURE-----";
+	const char *p = in->data, *end = in->data + in->len;
+	bool headers = true;
+
+	if (in->len < sizeof(begin) || memcmp(p, begin, sizeof(begin) - 1) != 0 || p[sizeof(begin) - 1] != '\n')
+		return -1;
+	p += sizeof(begin);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p);
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (headers) {
+			headers = len != 0;
+		} else if (len == sizeof(sig) - 1 && !memcmp(p, sig, len)) {
+			return 0;
+		} else {
+			if (len >= 2 && p[0] == '-' && p[1] == ' ') {
+				p += 2;
+				len -= 2;
+			}
+			dk_buf_add(out, p, len);
+			dk_buf_addc(out, '\n');
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return -1;
+}
+
+/* Why verification failed, from dk_verify_release's message, in the words of a publication. */
+static const char *sig_reason(const char *msg)
+{
+	const char *why = strstr(msg, "signature not trusted: ");
+
+	if (!why)
+		return msg;
+	why += strlen("signature not trusted: ");
+	return strstr(why, "key not in") ? "made by another key" : why;
+}
+
+/*
+ * InRelease and Release.gpg of the suite at dir, whose Release is release: a signed publication has
+ * both, verifying with its key alone, InRelease's signed text being Release; an unsigned one has
+ * neither. Of a tree no publication records (published from .deb files) only the texts are compared.
+ */
+static int check_signatures(struct checker *c, const char *dir, const char *wdir, const struct dk_buf *release,
+			    const struct pubrec *pub, struct dk_err *err)
+{
+	static const char *const names[] = { "InRelease", "Release.gpg" };
+	const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	struct dk_buf file[2] = { DK_BUF_INIT, DK_BUF_INIT }, key = DK_BUF_INIT, text = DK_BUF_INIT;
+	char path[2][4600], where[2][4600], fpr[41], home[4200];
+	bool present[2];
+	int r, ret = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, names[i]);
+		snprintf(where[i], sizeof(where[i]), "%s/%s", wdir, names[i]);
+		present[i] = access(path[i], F_OK) == 0;
+		if (present[i] && read_whole(path[i], &file[i]) < 0 &&
+		    (ret = problem(c, where[i], "unreadable: %s", strerror(errno))) == 0)
+			present[i] = false;
+	}
+	if (ret != 0)
+		goto out;
+	if (pub && !pub->sign_key) {
+		for (size_t i = 0; i < 2 && ret == 0; i++)
+			if (present[i])
+				ret = problem(c, where[i], "present, but publication '%s%s%s' is unsigned", pub->prefix,
+					      *pub->prefix ? "/" : "", pub->suite);
+		goto out;
+	}
+	if (!pub) {
+		if (present[0] && clearsigned_text(&file[0], &text) < 0)
+			ret = problem(c, where[0], "not a clearsigned file");
+		else if ((r = dk_buf_check(&text, err, where[0])) < 0)
+			ret = r;
+		else if (present[0] && (text.len != release->len || memcmp(text.data, release->data, text.len) != 0))
+			ret = problem(c, where[0], "its signed text is not the suite's Release");
+		goto out;
+	}
+	if ((r = export_key(pub->gnupghome, pub->sign_key, &key, home, sizeof(home), err)) < 0) {
+		ret = r;
+		goto out;
+	}
+	if (r == DK_NOTFOUND) {
+		snprintf(path[0], sizeof(path[0]), "publication '%s%s%s'", pub->prefix, *pub->prefix ? "/" : "",
+			 pub->suite);
+		ret = problem(c, path[0], "its signing key '%s' is not in %s: the signatures cannot be checked",
+			      pub->sign_key, home);
+		goto out;
+	}
+	for (size_t i = 0; i < 2 && ret == 0; i++) {
+		struct dk_err verr = DK_ERR_INIT;
+		char *signed_text = NULL;
+		size_t len = 0;
+
+		if (!present[i]) {
+			ret = problem(c, where[i], "missing (the publication is signed with '%s')", pub->sign_key);
+			continue;
+		}
+		if (i == 0)
+			r = dk_verify_release(key.data, key.len, tmp, file[0].data, file[0].len, NULL, 0, &signed_text,
+					      &len, fpr, &verr);
+		else
+			r = dk_verify_release(key.data, key.len, tmp, release->data, release->len, file[1].data,
+					      file[1].len, &signed_text, &len, fpr, &verr);
+		if (r == DK_EINPUT)
+			ret = problem(c, where[i], "does not verify%s with the publication's key '%s': %s",
+				      i ? " over Release" : "", pub->sign_key, sig_reason(verr.msg));
+		else if (r < 0)
+			ret = dk_err_set(err, r, "%s: %s", where[i], verr.msg);
+		else if (len != release->len || memcmp(signed_text, release->data, len) != 0)
+			ret = problem(c, where[i], "its signed text is not the suite's Release");
+		free(signed_text);
+	}
+out:
+	for (size_t i = 0; i < 2; i++)
+		dk_buf_release(&file[i]);
+	dk_buf_release(&key);
+	dk_buf_release(&text);
+	return ret;
+}
+
+/*
+ * dists/SUITE of the tree at tree (where_tree: the same relative to the root, for messages), published
+ * as pub (NULL: no publication records it).
+ */
+static int check_suite(struct checker *c, const char *tree, const char *where_tree, const char *suite,
+		       const struct pubrec *pub, struct dk_err *err)
+{
+	char dir[4500], wdir[4500], path[4600], where[4600];
+	struct dk_buf b = DK_BUF_INIT;
+	struct listing l = { 0 };
 	const struct dk_field *f;
 	struct dk_deb822 p;
 	struct dk_stanza st;
 	struct dk_err perr = DK_ERR_INIT;
+	bool by_hash;
 	int ret = 0;
 
-	snprintf(path, sizeof(path), "%s/dists/%s/Release", tree, suite);
-	snprintf(where, sizeof(where), "%s/dists/%s/Release", where_tree, suite);
+	snprintf(dir, sizeof(dir), "%s/dists/%s", tree, suite);
+	snprintf(wdir, sizeof(wdir), "%s/dists/%s", where_tree, suite);
+	snprintf(path, sizeof(path), "%s/Release", dir);
+	snprintf(where, sizeof(where), "%s/Release", wdir);
 	c->st->trees++;
 	if (read_whole(path, &b) < 0) {
 		dk_buf_release(&b);
 		return problem(c, where, "unreadable: %s", strerror(errno));
 	}
-	dk_deb822_init(&p, b.data ? b.data : "", b.len, where, 0);
+	dk_deb822_init(&p, b.data, b.len, where, 0);
 	if (dk_deb822_next(&p, &st, &perr) <= 0) {
 		ret = problem(c, where, "%s", perr.msg[0] ? perr.msg : "empty");
 		goto out;
@@ -481,50 +885,41 @@ static int check_suite(struct checker *c, const char *tree, const char *where_tr
 		ret = problem(c, where, "no SHA256 field");
 		goto out;
 	}
-	if (dk_field_value(f, &v) < 0 || dk_buf_check(&v, err, where) < 0) {
-		ret = dk_err_set(err, DK_ENOMEM, "%s: out of memory", where);
+	if ((ret = parse_hashes(c, where, f, DK_SHA256, &l, err)) != 0)
 		goto out;
-	}
-	for (char *line = v.data, *next; line && ret == 0; line = next) {
-		char hash[80], name[4096];
-		unsigned long long size;
-		struct stat sb;
-
-		if ((next = strchr(line, '\n')))
-			*next++ = '\0';
-		if (!line[strspn(line, " \t")])
-			continue;
-		if (sscanf(line, "%79s %llu %4095s", hash, &size, name) != 3 || !safe_relpath(name, strlen(name))) {
-			ret = problem(c, where, "SHA256: malformed line '%.80s'", line);
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/dists/%s/%s", tree, suite, name);
-		snprintf(rel, sizeof(rel), "%s/dists/%s/%s", where_tree, suite, name);
-		if (stat(path, &sb) != 0) {
-			ret = problem(c, rel, "listed in Release, missing");
-			continue;
-		}
-		if ((unsigned long long)sb.st_size != size) {
-			ret = problem(c, rel, "size %lld, Release says %llu", (long long)sb.st_size, size);
-			continue;
-		}
-		if (hash_file_hex(path, got, NULL) < 0)
-			ret = problem(c, rel, "unreadable: %s", strerror(errno));
-		else if (strcmp(got, hash) != 0)
-			ret = problem(c, rel, "SHA-256 mismatch with Release (content is %s)", got);
-		else if (strlen(name) > 9 && !strcmp(name + strlen(name) - 9, "/Packages"))
-			ret = check_packages(c, tree, where_tree, path, rel);
-	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_listed);
+	if ((f = dk_stanza_get(&st, "MD5Sum")) && (ret = parse_hashes(c, where, f, DK_MD5, &l, err)) != 0)
+		goto out;
+	f = dk_stanza_get(&st, "Acquire-By-Hash");
+	by_hash = f && f->value_len == 3 && !strncasecmp(f->value, "yes", 3);
+	for (size_t i = 0; i < l.n && ret == 0; i++)
+		ret = check_listed(c, tree, where_tree, dir, wdir, &l.v[i], by_hash);
+	if (ret == 0)
+		ret = check_signatures(c, dir, wdir, &b, pub, err);
 out:
 	dk_deb822_release(&p);
 	dk_buf_release(&b);
-	dk_buf_release(&v);
+	listing_release(&l);
 	return ret;
 }
 
-/* Each dists/SUITE with a Release of the tree at dir. */
+/* The record of prefix/suite under ROOT/public ("." names the top as "" does). */
+static struct pubrec *find_pub(struct checker *c, const char *prefix, const char *suite)
+{
+	for (size_t i = 0; i < c->npubs; i++) {
+		const char *p = strcmp(c->pubs[i].prefix, ".") ? c->pubs[i].prefix : "";
+
+		if (!c->pubs[i].public[0] && !strcmp(p, prefix) && !strcmp(c->pubs[i].suite, suite))
+			return &c->pubs[i];
+	}
+	return NULL;
+}
+
+/* Each dists/SUITE with a Release of the tree at dir, which is "public" or "public/PREFIX" in where. */
 static int scan_dists(struct checker *c, const char *dir, const char *where, const char *dists, struct dk_err *err)
 {
+	const char *prefix = where[6] == '/' ? where + 7 : "";
 	char rel[4800];
 	struct dirent *s;
 	DIR *sp = opendir(dists);
@@ -532,10 +927,13 @@ static int scan_dists(struct checker *c, const char *dir, const char *where, con
 
 	while (sp && (s = readdir(sp)) && ret == 0) {
 		int len = snprintf(rel, sizeof(rel), "%s/%s/Release", dists, s->d_name);
+		struct pubrec *pub;
 
 		if (s->d_name[0] == '.' || (size_t)len >= sizeof(rel) || access(rel, F_OK) != 0)
 			continue;
-		ret = check_suite(c, dir, where, s->d_name, err);
+		if ((pub = find_pub(c, prefix, s->d_name)))
+			pub->seen = true;
+		ret = check_suite(c, dir, where, s->d_name, pub, err);
 	}
 	if (sp)
 		closedir(sp);
@@ -570,6 +968,36 @@ static int scan_public(struct checker *c, const char *dir, const char *where, in
 	return ret;
 }
 
+/*
+ * The recorded publications scan_public did not meet: a tree under ROOT/public is missing (publish
+ * records a tree only once it is in place, and drop forgets the record first); one published to another
+ * directory is checked there.
+ */
+static int check_recorded(struct checker *c, struct dk_err *err)
+{
+	char tree[4500], rel[4700], name[1200];
+	int ret = 0;
+
+	for (size_t i = 0; i < c->npubs && ret == 0; i++) {
+		const struct pubrec *p = &c->pubs[i];
+		bool top = !*p->prefix || !strcmp(p->prefix, ".");
+
+		if (p->seen)
+			continue;
+		snprintf(name, sizeof(name), "publication '%.500s%s%.500s'", p->prefix, top ? "" : "/", p->suite);
+		if (!*p->public)
+			snprintf(tree, sizeof(tree), "public%s%.4000s", top ? "" : "/", top ? "" : p->prefix);
+		else
+			snprintf(tree, sizeof(tree), "%.4000s%s%.400s", p->public, top ? "" : "/", top ? "" : p->prefix);
+		snprintf(rel, sizeof(rel), "%s/dists/%.150s/Release", tree, p->suite);
+		if (!*p->public || access(rel, F_OK) != 0)
+			ret = problem(c, name, "recorded, but %s is missing", rel);
+		else
+			ret = check_suite(c, tree, tree, p->suite, p, err);
+	}
+	return ret;
+}
+
 int dk_check(struct dk_repo *r, dk_check_fn fn, void *ctx, struct dk_check_stats *st, struct dk_err *err)
 {
 	struct checker c = { .r = r, .fn = fn, .ctx = ctx, .st = st };
@@ -580,14 +1008,24 @@ int dk_check(struct dk_repo *r, dk_check_fn fn, void *ctx, struct dk_check_stats
 	/* One read transaction: every query below sees the same state, whatever a writer does meanwhile. */
 	if ((ret = dk_db_exec(&r->db, "BEGIN", err)) < 0)
 		return ret;
-	if ((ret = load_all_rows(&c, err)) < 0 || (ret = check_references(&c, err)) < 0)
+	if ((ret = load_all_rows(&c, err)) < 0 || (ret = load_publications(&c, err)) < 0 ||
+	    (ret = check_references(&c, err)) < 0)
 		goto out;
 	if ((ret = scan_objects(&c, err)) < 0 || (ret = hash_objects(&c)) < 0 || (ret = missing_objects(&c)) < 0)
 		goto out;
 	snprintf(pub, sizeof(pub), "%s/public", r->root);
-	ret = scan_public(&c, pub, "public", 0, err);
+	if ((ret = scan_public(&c, pub, "public", 0, err)) == 0)
+		ret = check_recorded(&c, err);
 out:
 	dk_db_rollback(&r->db);
+	for (size_t i = 0; i < c.npubs; i++) {
+		free(c.pubs[i].prefix);
+		free(c.pubs[i].suite);
+		free(c.pubs[i].public);
+		free(c.pubs[i].sign_key);
+		free(c.pubs[i].gnupghome);
+	}
+	free(c.pubs);
 	for (size_t i = 0; i < c.nrows; i++)
 		free(c.rows[i].nva);
 	free(c.rows);

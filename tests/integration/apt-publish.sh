@@ -16,24 +16,16 @@ set -uo pipefail
 debkeep=$(realpath "${1:?usage: apt-publish.sh DEBKEEP}")
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/../fixtures/publish
-tmp=$(mktemp -d)
+
+# shellcheck source=../lib/fixture.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/fixture.sh"
+
 server=
-cleanup() {
-	[ -z "$server" ] || kill "$server" 2>/dev/null
-	for h in "$tmp"/gnupg*; do [ ! -d "$h" ] || gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# KEEP=1 leaves the temporary directory (and its logs) for a look after a failure.
-[ -z "${KEEP:-}" ] || trap - EXIT
-
-# shellcheck source=../lib/tap.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-
+on_exit() { [ -z "$server" ] || kill "$server" 2>/dev/null; }
+fixture_tmp
 arch=$(dpkg --print-architecture)
 "$fixtures/make-debs.sh" "$tmp/debs" "$arch"
-fpr=$("$fixtures/make-key.sh" "$tmp/gnupg")
-GNUPGHOME=$tmp/gnupg gpg --batch --export "$fpr" > "$tmp/archive-key.gpg"
+fpr=$(fixture_key "$tmp/gnupg" "$tmp/archive-key.gpg")
 
 "$debkeep" --root "$tmp/root" publish "$tmp/debs" --prefix dk --suite stable --codename dkstable \
 	--sign "$fpr" --gnupghome "$tmp/gnupg" --date 1700000000 > "$tmp/out" 2>&1
@@ -81,39 +73,22 @@ ok $? "20 publishes while reading ($reads Release reads)"
 [ "$missing" -eq 0 ]
 ok $? "every index a reader's Release named was there by hash ($missing missing)"
 
-# A private apt: its own state, cache, sources and no trusted keys but the one named by signed-by.
+# A private apt (tests/lib/fixture.sh) in $tmp/apt-NAME.
 apt_setup() { # NAME URI
-	local a=$tmp/apt-$1
-	mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial" "$a/etc/trusted.gpg.d" \
-		"$a/etc/preferences.d" "$a/etc/apt.conf.d" "$a/etc/sources.list.d"
-	: > "$a/status"
-	echo "deb [signed-by=$tmp/archive-key.gpg] $2 stable main" > "$a/etc/sources.list"
-	cat > "$a/apt.conf" <<-EOF
-	Dir::State "$a/state";
-	Dir::State::status "$a/status";
-	Dir::Cache "$a/cache";
-	Dir::Etc "$a/etc";
-	Dir::Etc::Trusted "$a/etc/trusted.gpg";
-	Dir::Etc::TrustedParts "$a/etc/trusted.gpg.d";
-	APT::Architecture "$arch";
-	APT::Architectures { "$arch"; };
-	APT::Sandbox::User "root";
-	Acquire::Languages "none";
-	EOF
+	apt_private "$tmp/apt-$1" "$tmp/archive-key.gpg" "$2" stable
 }
 
 apt_client() { # NAME URI
 	local a=$tmp/apt-$1 scratch=$tmp/scratch-$1
 	apt_setup "$1" "$2"
-	APT_CONFIG=$a/apt.conf apt-get update > "$a/update.log" 2>&1
+	apt_in "$a" apt-get update > "$a/update.log" 2>&1
 	ok $? "$1: apt-get update verifies and reads the tree"
 	! grep -Eqi '^(W|E):' "$a/update.log"
 	ok $? "$1: apt-get update gave no warnings"
-	APT_CONFIG=$a/apt.conf apt-get install -s dk-hello > "$a/sim.log" 2>&1 &&
+	apt_in "$a" apt-get install -s dk-hello > "$a/sim.log" 2>&1 &&
 		grep -q '^Inst libdk1 (1:2.3-4' "$a/sim.log" && grep -q '^Inst dk-data (1.0-1' "$a/sim.log"
 	ok $? "$1: apt resolves dk-hello with its dependencies from our Packages"
-	mkdir -p "$a/dl"
-	(cd "$a/dl" && APT_CONFIG=$a/apt.conf apt-get download dk-hello dk-data libdk1 > "$a/dl.log" 2>&1)
+	(cd "$a/dl" && apt_in "$a" apt-get download dk-hello dk-data libdk1 > "$a/dl.log" 2>&1)
 	ok $? "$1: apt-get download fetches and hash-checks the .debs"
 	mkdir -p "$scratch/var/lib/dpkg/info" "$scratch/var/lib/dpkg/updates"
 	: > "$scratch/var/lib/dpkg/status"
@@ -121,10 +96,7 @@ apt_client() { # NAME URI
 		grep -qx 'hello from debkeep' "$scratch/usr/share/dk-hello/hello.txt"
 	ok $? "$1: dpkg --root installs them into a scratch root"
 	# apt-get install itself, with dpkg pointed at a second scratch root and apt at its status file.
-	mkdir -p "$scratch-apt/var/lib/dpkg/info" "$scratch-apt/var/lib/dpkg/updates"
-	: > "$scratch-apt/var/lib/dpkg/status"
-	APT_CONFIG=$a/apt.conf apt-get install -y -o Dir::State::status="$scratch-apt/var/lib/dpkg/status" \
-		-o DPkg::Options::="--root=$scratch-apt" dk-hello > "$a/install.log" 2>&1 &&
+	apt_install "$a" "$scratch-apt" dk-hello &&
 		grep -qx 'hello from debkeep' "$scratch-apt/usr/share/dk-hello/hello.txt" &&
 		grep -q '^Package: libdk1' "$scratch-apt/var/lib/dpkg/status"
 	ok $? "$1: apt-get install -y puts dk-hello and its dependencies into a scratch root"
@@ -160,9 +132,9 @@ other=$("$fixtures/make-key.sh" "$tmp/gnupg-other")
 "$debkeep" --root "$tmp/other" publish "$tmp/debs" --prefix dk --suite stable --sign "$other" \
 	--gnupghome "$tmp/gnupg-other" --date 1700000000 > /dev/null 2>&1
 apt_setup bad "file://$tmp/other/public/dk"
-APT_CONFIG=$tmp/apt-bad/apt.conf apt-get update > "$tmp/apt-bad/update.log" 2>&1
+apt_in "$tmp/apt-bad" apt-get update > "$tmp/apt-bad/update.log" 2>&1
 grep -q 'NO_PUBKEY\|not signed\|is not signed' "$tmp/apt-bad/update.log" &&
-	! APT_CONFIG=$tmp/apt-bad/apt.conf apt-get install -s dk-hello > /dev/null 2>&1
+	! apt_in "$tmp/apt-bad" apt-get install -s dk-hello > /dev/null 2>&1
 ok $? "a tree signed by another key is refused"
 
 "$debkeep" --root "$tmp/root" serve --listen 127.0.0.1:0 > "$tmp/serve.out" 2> "$tmp/serve.err" &
@@ -231,7 +203,7 @@ if [ -n "$nginx" ]; then
 	wait "$server" 2>/dev/null
 	server=
 else
-	for t in $(seq 7); do n=$((n + 1)); echo "ok $n # skip nginx not installed"; done
+	for _ in $(seq 7); do n=$((n + 1)); echo "ok $n # skip nginx not installed"; done
 fi
 
 tap_end

@@ -1,11 +1,13 @@
 #!/bin/bash
-# crash.sh - SIGKILL import, publish and gc at random points; the data root must stay consistent.
+# crash.sh - SIGKILL import, publish, publish switch and drop, and gc at random points; the data root must
+# stay consistent.
 #
 #   tests/integration/maint/crash.sh DEBKEEP [ROUNDS]
 #
 # A fixture world (tests/fixtures/repo/make-world.sh) is imported, snapshotted (s1, s2) and published
 # signed as dk/stable. Then ROUNDS times (default 30) each of: `import` (into a new collection),
-# `publish` (the other snapshot over dk/stable), `gc` (with orphan objects, a garbage row and dead
+# `publish` (the other snapshot over dk/stable), `publish switch` (dk/stable back to the snapshot it had),
+# `publish drop` (of dk/testing, published first), `gc` (with orphan objects, a garbage row and dead
 # staging to remove) and, when this debkeep has it, `mirror update` (of the published tree itself)
 # is started and killed with SIGKILL after 0-300 ms. After every kill: `debkeep
 # check` is clean, a private apt (the published key as its only trusted key) updates from the tree and
@@ -17,57 +19,30 @@ set -uo pipefail
 
 debkeep=$(realpath "${1:?usage: crash.sh DEBKEEP [ROUNDS]}")
 rounds=${2:-${CRASH_ROUNDS:-30}}
-here=$(cd "$(dirname "$0")" && pwd)
-fixtures=$here/../../fixtures
-tmp=$(mktemp -d)
+
+# shellcheck source=../../lib/fixture.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/fixture.sh"
+
 mnt=
-cleanup() {
-	[ -z "$mnt" ] || umount "$mnt" 2>/dev/null
-	[ ! -d "$tmp/gnupg" ] || gpgconf --homedir "$tmp/gnupg" --kill gpg-agent 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-[ -z "${KEEP:-}" ] || trap - EXIT
-
-# shellcheck source=../../lib/tap.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
-
+on_exit() { [ -z "$mnt" ] || umount "$mnt" 2>/dev/null; }
+fixture_tmp
 arch=$(dpkg --print-architecture)
-ARCH=$arch "$fixtures/repo/make-world.sh" "$tmp/world" || { echo "Bail out! make-world.sh failed"; exit 1; }
-fpr=$("$fixtures/publish/make-key.sh" "$tmp/gnupg")
-GNUPGHOME=$tmp/gnupg gpg --batch --export "$fpr" > "$tmp/archive-key.gpg"
+fixture_world "$tmp" || { echo "Bail out! fixture world or key failed"; exit 1; }
 root=$tmp/root
 dk() { "$debkeep" --root "$root" "$@"; }
 dkx=("$debkeep" --root "$root")
 
-dk init > /dev/null && dk import "$tmp/world/v1" > /dev/null && dk snapshot create s1 --from-local > /dev/null &&
-	dk import "$tmp/world/v2" --into v2 > /dev/null && dk snapshot create s2 --from-local v2 > /dev/null &&
+fixture_snapshots "$debkeep" "$root" "$tmp/world" &&
 	dk publish s1 --prefix dk --suite stable --sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null
 ok $? "fixture root: two snapshots, s1 published signed as dk/stable"
 
 a=$tmp/apt
-mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial" "$a/etc/trusted.gpg.d" "$a/etc/preferences.d" \
-	"$a/etc/apt.conf.d" "$a/etc/sources.list.d" "$a/dl"
-: > "$a/status"
-echo "deb [signed-by=$tmp/archive-key.gpg] file://$root/public/dk stable main" > "$a/etc/sources.list"
-cat > "$a/apt.conf" <<EOF
-Dir::State "$a/state";
-Dir::State::status "$a/status";
-Dir::Cache "$a/cache";
-Dir::Etc "$a/etc";
-Dir::Etc::Trusted "$a/etc/trusted.gpg";
-Dir::Etc::TrustedParts "$a/etc/trusted.gpg.d";
-APT::Architecture "$arch";
-APT::Architectures { "$arch"; };
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-EOF
+apt_private "$a" "$tmp/archive-key.gpg" "file://$root/public/dk" stable
 
 # apt reads the tree: update verifies InRelease and the indices, download checks hello's hash.
 apt_serves() {
 	rm -rf "$a/state/lists" "$a/dl"/* && mkdir -p "$a/state/lists/partial" || return 1
-	APT_CONFIG=$a/apt.conf apt-get update > "$a/update.log" 2>&1 && ! grep -Eq '^(W|E):' "$a/update.log" &&
-		(cd "$a/dl" && APT_CONFIG=$a/apt.conf apt-get download hello > "$a/dl.log" 2>&1)
+	apt_update "$a" && (cd "$a/dl" && apt_in "$a" apt-get download hello > "$a/dl.log" 2>&1)
 }
 apt_serves
 ok $? "apt-get update and download from the published tree"
@@ -77,7 +52,7 @@ make_garbage() {
 	dk import "$tmp/world/rebuilt" --into junk > /dev/null 2>&1
 	sqlite3 "$root/debkeep.db" "DELETE FROM collection_members WHERE collection_id IN
 		(SELECT id FROM collections WHERE name = 'junk')" 2>/dev/null
-	for i in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		head -c 2048 /dev/urandom > "$tmp/orphan"
 		sha=$(sha256sum "$tmp/orphan" | cut -c1-64)
 		install -m 0444 "$tmp/orphan" "$root/objects/${sha:0:2}/${sha:2}"
@@ -97,7 +72,7 @@ kill_at() {
 }
 
 # When this debkeep has `mirror update`, it is killed too: a mirror of the published tree itself.
-whats="import publish gc"
+whats="import publish switch drop gc"
 if "$debkeep" mirror create --help > /dev/null 2>&1; then
 	dk mirror create m "file://$root/public/dk" --suite stable --components main --archs "$arch" \
 		--keyring "$tmp/archive-key.gpg" > /dev/null && dk mirror update m > "$tmp/mirror.out" 2>&1
@@ -106,12 +81,18 @@ if "$debkeep" mirror create --help > /dev/null 2>&1; then
 fi
 
 declare -A kills=() check_bad=() apt_bad=() rerun_bad=()
-snap=s2
+snap=s2 other=s1
 for round in $(seq "$rounds"); do
 	for what in $whats; do
 		case $what in
 		import) cmd=("${dkx[@]}" import "$tmp/world/v2" "$tmp/world/rebuilt" --into "c$round") ;;
 		publish) cmd=("${dkx[@]}" publish "$snap" --prefix dk --suite stable --sign "$fpr" --gnupghome "$tmp/gnupg") ;;
+		switch) cmd=("${dkx[@]}" publish switch "$other" --prefix dk --suite stable) ;;
+		drop)
+			dk publish "$snap" --prefix dk --suite testing --sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null ||
+				echo "# round $round: publishing dk/testing to drop it failed"
+			cmd=("${dkx[@]}" publish drop --prefix dk --suite testing)
+			;;
 		gc) make_garbage; cmd=("${dkx[@]}" gc) ;;
 		mirror) cmd=("${dkx[@]}" mirror update m) ;;
 		esac
@@ -120,15 +101,18 @@ for round in $(seq "$rounds"); do
 			check_bad[$what]=$((${check_bad[$what]:-0} + 1))
 			echo "# round $round, $what killed: check says:"; sed 's/^/#   /' "$tmp/check.out" | head -5
 		fi
-		if [ "$what" = publish ] || [ $((round % 5)) -eq 0 ]; then
+		case $what in publish | switch | drop) serve=1 ;; *) serve=$((round % 5 == 0)) ;; esac
+		if [ $serve -eq 1 ]; then
 			apt_serves || { apt_bad[$what]=$((${apt_bad[$what]:-0} + 1)); echo "# round $round, $what: apt failed"; }
 		fi
-		if ! "${cmd[@]}" > "$tmp/rerun.out" 2>&1; then
+		# A drop the kill missed has nothing left to drop: its re-run finds the suite not published.
+		if ! "${cmd[@]}" > "$tmp/rerun.out" 2>&1 &&
+			! { [ "$what" = drop ] && [ ! -e "$root/public/dk/dists/testing" ] && grep -q 'not published' "$tmp/rerun.out"; }; then
 			rerun_bad[$what]=$((${rerun_bad[$what]:-0} + 1))
 			echo "# round $round, $what re-run failed:"; sed 's/^/#   /' "$tmp/rerun.out" | head -3
 		fi
 	done
-	[ "$snap" = s2 ] && snap=s1 || snap=s2
+	[ "$snap" = s2 ] && snap=s1 other=s2 || snap=s2 other=s1
 done
 for what in $whats; do
 	echo "# $what: killed mid-run $((${kills[$what]:-0})) of $rounds times"
@@ -144,12 +128,7 @@ ok $? "final check clean"
 dk gc > /dev/null && [ -z "$(find "$root/tmp" -name 'obj-*')" ] && [ -z "$(find "$root/public" -maxdepth 1 -name '.staging-*')" ]
 ok $? "gc leaves no staging behind"
 
-scratch=$tmp/scratch
-mkdir -p "$scratch/var/lib/dpkg/info" "$scratch/var/lib/dpkg/updates"
-: > "$scratch/var/lib/dpkg/status"
-apt_serves && APT_CONFIG=$a/apt.conf apt-get install -y -o Dir::State::status="$scratch/var/lib/dpkg/status" \
-	-o DPkg::Options::="--root=$scratch" hello > "$a/install.log" 2>&1 &&
-	grep -q '^Package: hello' "$scratch/var/lib/dpkg/status"
+apt_serves && apt_install "$a" "$tmp/scratch" hello && grep -q '^Package: hello' "$tmp/scratch/var/lib/dpkg/status"
 ok $? "apt-get install hello into a scratch root from the tree after all the kills"
 
 # Full disk: the root on a small tmpfs; what runs out of space fails cleanly and changes nothing.
@@ -161,7 +140,7 @@ mnt=$tmp/small
 mkdir -p "$mnt"
 if ! mount -t tmpfs -o size=1024k tmpfs "$mnt" 2> /dev/null; then
 	mnt=
-	for i in 1 2 3 4; do
+	for _ in 1 2 3 4; do
 		n=$((n + 1))
 		echo "ok $n # SKIP full disk: cannot mount a tmpfs"
 	done

@@ -7,32 +7,22 @@
 # published signed as dk/stable and dk/testing. `publish switch` moves stable to s2 with the options
 # recorded at the first publish (codename, signing key); apt (the published key as its only trusted
 # key) then sees hello 1.1. `publish drop` removes testing, and only the pool files no suite names.
-# Merge and filter results are published and installed too. Needs dpkg-deb, apt, gpg. Prints TAP.
+# Merge and filter results are published and installed too. Last, check's findings through the command:
+# a deleted by-hash file, InRelease signed by another key. Needs dpkg-deb, apt, gpg, jq. Prints TAP.
 set -uo pipefail
 
 debkeep=$(realpath "${1:?usage: switch.sh DEBKEEP}")
-here=$(cd "$(dirname "$0")" && pwd)
-fixtures=$here/../../fixtures
-tmp=$(mktemp -d)
-cleanup() {
-	[ ! -d "$tmp/gnupg" ] || gpgconf --homedir "$tmp/gnupg" --kill gpg-agent 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-[ -z "${KEEP:-}" ] || trap - EXIT
 
-# shellcheck source=../../lib/tap.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
+# shellcheck source=../../lib/fixture.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/fixture.sh"
 
+fixture_tmp
 arch=$(dpkg --print-architecture)
-ARCH=$arch "$fixtures/repo/make-world.sh" "$tmp/world" || { echo "Bail out! make-world.sh failed"; exit 1; }
-fpr=$("$fixtures/publish/make-key.sh" "$tmp/gnupg")
-GNUPGHOME=$tmp/gnupg gpg --batch --export "$fpr" > "$tmp/archive-key.gpg"
+fixture_world "$tmp" || { echo "Bail out! fixture world or key failed"; exit 1; }
 root=$tmp/root
 dk() { "$debkeep" --root "$root" "$@"; }
 
-dk init > /dev/null && dk import "$tmp/world/v1" > /dev/null && dk snapshot create s1 --from-local > /dev/null &&
-	dk import "$tmp/world/v2" --into v2 > /dev/null && dk snapshot create s2 --from-local v2 > /dev/null
+fixture_snapshots "$debkeep" "$root" "$tmp/world"
 ok $? "two snapshots"
 dk publish s1 --prefix dk --suite stable --codename dkstable --sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null &&
 	dk publish s2 --prefix dk --suite testing --sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null
@@ -40,27 +30,10 @@ ok $? "s1 published as dk/stable, s2 as dk/testing"
 
 a=$tmp/apt
 apt_for() { # SUITE: a fresh private apt state pointed at the suite
-	rm -rf "$a"
-	mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial" "$a/etc/trusted.gpg.d" \
-		"$a/etc/preferences.d" "$a/etc/apt.conf.d" "$a/etc/sources.list.d" "$a/dl"
-	: > "$a/status"
-	echo "deb [signed-by=$tmp/archive-key.gpg] file://$root/public/dk $1 main" > "$a/etc/sources.list"
-	cat > "$a/apt.conf" <<-EOF
-	Dir::State "$a/state";
-	Dir::State::status "$a/status";
-	Dir::Cache "$a/cache";
-	Dir::Etc "$a/etc";
-	Dir::Etc::Trusted "$a/etc/trusted.gpg";
-	Dir::Etc::TrustedParts "$a/etc/trusted.gpg.d";
-	APT::Architecture "$arch";
-	APT::Architectures { "$arch"; };
-	APT::Sandbox::User "root";
-	Acquire::Languages "none";
-	EOF
-	APT_CONFIG=$a/apt.conf apt-get update > "$a/update.log" 2>&1 && ! grep -Eq '^(W|E):' "$a/update.log"
+	apt_private "$a" "$tmp/archive-key.gpg" "file://$root/public/dk" "$1" && apt_update "$a"
 }
 candidate() { # PACKAGE: the version apt would install
-	APT_CONFIG=$a/apt.conf apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'
+	apt_in "$a" apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'
 }
 
 apt_for stable && [ "$(candidate hello)" = 1.0-1 ]
@@ -69,7 +42,7 @@ dk publish switch s2 --prefix dk --suite stable > "$tmp/switch.out" 2>&1
 ok $? "publish switch s2 ($(cat "$tmp/switch.out"))"
 grep -q '^Codename: dkstable' "$root/public/dk/dists/stable/Release" && [ -s "$root/public/dk/dists/stable/InRelease" ]
 ok $? "switch kept the recorded codename and signed with the recorded key"
-apt_for stable && [ "$(candidate hello)" = 1.1-1 ] && (cd "$a/dl" && APT_CONFIG=$a/apt.conf apt-get download hello newtool > /dev/null 2>&1)
+apt_for stable && [ "$(candidate hello)" = 1.1-1 ] && (cd "$a/dl" && apt_in "$a" apt-get download hello newtool > /dev/null 2>&1)
 ok $? "apt on stable after the switch: hello 1.1-1, and the .debs download"
 ! dk snapshot drop s2 > /dev/null 2>&1 && dk snapshot drop s1 > "$tmp/drop.out" 2>&1
 ok $? "s2 is now in use, s1 free to drop ($(cat "$tmp/drop.out"))"
@@ -78,7 +51,7 @@ ok $? "check clean after the switch"
 
 dk publish drop --prefix dk --suite testing > "$tmp/pdrop.out" 2>&1 && [ ! -e "$root/public/dk/dists/testing" ]
 ok $? "publish drop testing ($(cat "$tmp/pdrop.out"))"
-apt_for stable && (cd "$a/dl" && rm -f ./*.deb && APT_CONFIG=$a/apt.conf apt-get download hello libc6 base-files > /dev/null 2>&1)
+apt_for stable && (cd "$a/dl" && rm -f ./*.deb && apt_in "$a" apt-get download hello libc6 base-files > /dev/null 2>&1)
 ok $? "stable still serves what it names after testing's drop"
 dk check > "$tmp/check.out" 2>&1
 ok $? "check clean after the drop"
@@ -96,13 +69,32 @@ dk snapshot create s1b --from-local > /dev/null &&
 ok $? "merge, filter to mailer's closure, publish ($(cat "$tmp/filter.out"))"
 apt_for small && [ -n "$(candidate mailer)" ] && [ -n "$(candidate mail-acme)" ] && [ -z "$(candidate hello)" ]
 ok $? "apt on the filtered suite: mailer and mail-acme, no hello"
-mkdir -p "$tmp/scratch/var/lib/dpkg/info" "$tmp/scratch/var/lib/dpkg/updates"
-: > "$tmp/scratch/var/lib/dpkg/status"
-APT_CONFIG=$a/apt.conf apt-get install -y -o Dir::State::status="$tmp/scratch/var/lib/dpkg/status" \
-	-o DPkg::Options::="--root=$tmp/scratch" mailer > "$a/install.log" 2>&1 &&
-	grep -q '^Package: mail-acme' "$tmp/scratch/var/lib/dpkg/status"
+apt_install "$a" "$tmp/scratch" mailer && grep -q '^Package: mail-acme' "$tmp/scratch/var/lib/dpkg/status"
 ok $? "apt-get install mailer from the filtered suite into a scratch root"
 dk gc > "$tmp/gc.out" 2>&1 && dk check > "$tmp/check.out" 2>&1
 ok $? "gc, then check clean ($(head -1 "$tmp/gc.out"))"
+
+# What check finds in a published tree, as the command reports it: exit 1, one line per problem, --json.
+d=$root/public/dk/dists/stable
+sha=$(awk '/^SHA256:/ { f = 1; next } f && $3 ~ /\/Packages\.xz$/ { print $1; exit }' "$d/Release")
+bh=$d/main/binary-$arch/by-hash/SHA256/$sha
+want="public/dk/dists/stable/main/binary-$arch/by-hash/SHA256/$sha: missing (Release lists main/binary-$arch/Packages.xz with this SHA256)"
+rm -f "$bh"
+dk check > "$tmp/check.out" 2> /dev/null
+rc=$?
+[ $rc -eq 1 ] && [ "$(cat "$tmp/check.out")" = "$want" ]
+ok $? "a deleted by-hash file: exit $rc, one finding ($(head -c 200 "$tmp/check.out"))"
+dk check --json > "$tmp/check.json" 2> /dev/null
+rc=$?
+[ $rc -eq 1 ] && jq -e --arg w "${want%%: *}" --arg p "${want#*: }" '.problems == [{ "where": $w, "problem": $p }]' \
+	"$tmp/check.json" > /dev/null
+ok $? "check --json lists it (exit $rc)"
+ln "$d/main/binary-$arch/Packages.xz" "$bh"
+other=$(fixture_key "$tmp/gnupg-other" "$tmp/other-key.gpg") &&
+	GNUPGHOME=$tmp/gnupg-other gpg --batch --yes --local-user "$other" --clearsign -o "$d/InRelease" "$d/Release" 2> /dev/null
+dk check > "$tmp/check.out" 2> /dev/null
+rc=$?
+[ $rc -eq 1 ] && [ "$(cat "$tmp/check.out")" = "public/dk/dists/stable/InRelease: does not verify with the publication's key '$fpr': made by another key" ]
+ok $? "InRelease re-signed by another key: exit $rc, one finding ($(head -c 200 "$tmp/check.out"))"
 
 tap_end

@@ -17,19 +17,13 @@ set -uo pipefail
 debkeep=$(realpath "${1:?usage: mirror-world.sh DEBKEEP}")
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/../../fixtures/publish
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for h in "$tmp"/gnupg*; do [ ! -d "$h" ] || gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-# KEEP=1 leaves the temporary directory (and its logs) for a look after a failure.
-[ -z "${KEEP:-}" ] || trap - EXIT
 
-# shellcheck source=../../lib/tap.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
+# shellcheck source=../../lib/fixture.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/fixture.sh"
+
+pids=()
+on_exit() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
+fixture_tmp
 dk() { "$debkeep" --root "$root" "$@"; }
 
 arch=$(dpkg --print-architecture)
@@ -49,9 +43,8 @@ mkpkg() { # NAME SIZE-KB: a package with SIZE-KB of incompressible data
 }
 mkpkg dk-big 3072
 mkpkg dk-extra 4
-fpr=$("$fixtures/make-key.sh" "$tmp/gnupg")
+fpr=$(fixture_key "$tmp/gnupg" "$tmp/key.gpg")
 other=$("$fixtures/make-key.sh" "$tmp/gnupg-other")
-GNUPGHOME=$tmp/gnupg gpg --batch --export "$fpr" > "$tmp/key.gpg"
 up() { # PREFIX GNUPGHOME KEY: publish the debs as upstream PREFIX
 	"$debkeep" --root "$tmp/up" publish "$tmp/debs" --public "$tmp/world" --prefix "$1" --suite stable \
 		--codename dkstable --sign "$3" --gnupghome "$2" --date 1700000000 > /dev/null
@@ -166,28 +159,9 @@ dk snapshot create s1 --from-mirror up > /dev/null && dk publish s1 --prefix min
 	--sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null
 ok $? "snapshot create --from-mirror and publish"
 a=$tmp/apt
-mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial" "$a/etc/trusted.gpg.d" "$a/etc/preferences.d" \
-	"$a/etc/apt.conf.d" "$a/etc/sources.list.d" "$tmp/scratch/var/lib/dpkg/info" "$tmp/scratch/var/lib/dpkg/updates"
-: > "$a/status"
-: > "$tmp/scratch/var/lib/dpkg/status"
-echo "deb [signed-by=$tmp/key.gpg] file://$root/public/mine stable main" > "$a/etc/sources.list"
-cat > "$a/apt.conf" <<EOF
-Dir::State "$a/state";
-Dir::State::status "$a/status";
-Dir::Cache "$a/cache";
-Dir::Etc "$a/etc";
-Dir::Etc::Trusted "$a/etc/trusted.gpg";
-Dir::Etc::TrustedParts "$a/etc/trusted.gpg.d";
-APT::Architecture "$arch";
-APT::Architectures { "$arch"; };
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-EOF
-APT_CONFIG=$a/apt.conf apt-get update > "$a/update.log" 2>&1 && ! grep -Eqi '^(W|E):' "$a/update.log"
+apt_private "$a" "$tmp/key.gpg" "file://$root/public/mine" stable && apt_update "$a"
 ok $? "apt-get update from the published mirror snapshot, no warnings"
-APT_CONFIG=$a/apt.conf apt-get install -y -o Dir::State::status="$tmp/scratch/var/lib/dpkg/status" \
-	-o DPkg::Options::="--root=$tmp/scratch" dk-hello > "$a/install.log" 2>&1 &&
-	grep -qx 'hello from debkeep' "$tmp/scratch/usr/share/dk-hello/hello.txt" &&
+apt_install "$a" "$tmp/scratch" dk-hello && grep -qx 'hello from debkeep' "$tmp/scratch/usr/share/dk-hello/hello.txt" &&
 	grep -q '^Package: libdk1' "$tmp/scratch/var/lib/dpkg/status"
 ok $? "apt-get install -y dk-hello (and its dependencies) into a scratch root"
 

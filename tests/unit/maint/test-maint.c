@@ -1,4 +1,4 @@
-/* test-maint.c - repository maintenance: gc, check, snapshot merge and filter, publish drop and prune */
+/* test-maint.c - repository maintenance: gc, check (by-hash, signatures), snapshot merge and filter, publish drop */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,28 +26,32 @@ static char *path_of(const char *dir, const char *rel)
 struct problems {
 	int n;
 	char last[1200];
+	char all[4096]; /* every problem, one a line */
 };
 
 static int on_problem(void *ctx, const char *where, const char *what)
 {
 	struct problems *p = ctx;
+	size_t len = strlen(p->all);
 
 	p->n++;
 	snprintf(p->last, sizeof(p->last), "%s: %s", where, what);
+	snprintf(p->all + len, sizeof(p->all) - len, "%s\n", p->last);
 	return 0;
 }
 
+static struct dk_check_stats last_stats;
+
 static int run_check(struct dk_repo *r, struct problems *p)
 {
-	struct dk_check_stats st;
 	struct dk_err err = DK_ERR_INIT;
 
 	memset(p, 0, sizeof(*p));
-	if (dk_check(r, on_problem, p, &st, &err) < 0) {
+	if (dk_check(r, on_problem, p, &last_stats, &err) < 0) {
 		printf("# check failed: %s\n", err.msg);
 		return -1;
 	}
-	return (int)st.problems;
+	return (int)last_stats.problems;
 }
 
 struct find {
@@ -138,7 +142,7 @@ static void test_gc_check(struct dk_repo *r)
 	char pub[600], pool[1000], junk[900], obj[600];
 	struct dk_publish_pkg pk = { 0 };
 	char *storage = NULL;
-	unsigned char b;
+	unsigned char b = 0;
 	struct stat sb;
 	size_t pruned;
 	int fd;
@@ -223,6 +227,259 @@ static void test_gc_check(struct dk_repo *r)
 	is_int(dk_publish_drop(pub, "p", "s", &pruned, &err), DK_NOTFOUND, "dropping it again: not found");
 }
 
+static int slurp(const char *path, char *buf, size_t n, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -1;
+	*len = fread(buf, 1, n, f);
+	fclose(f);
+	return *len < n ? 0 : -1;
+}
+
+static int spew(const char *path, const char *data, size_t len)
+{
+	FILE *f;
+
+	unlink(path);
+	if (!(f = fopen(path, "wb")))
+		return -1;
+	if (fwrite(data, 1, len, f) != len) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+/* The hash Release's field ("SHA256", "MD5Sum") lists for name; "" when none. */
+static void listed_hash(const char *rel, const char *field, const char *name, char *out, size_t n)
+{
+	char key[64], hash[80], file[600];
+	unsigned long long size;
+
+	snprintf(key, sizeof(key), "\n%s:\n", field);
+	out[0] = '\0';
+	for (const char *p = strstr(rel, key); p && (p = strchr(p + 1, '\n')) && p[1] == ' ';)
+		if (sscanf(p + 1, " %79s %llu %599s", hash, &size, file) == 3 && !strcmp(file, name)) {
+			snprintf(out, n, "%s", hash);
+			return;
+		}
+}
+
+/* A throw-away signing key in home (tests/fixtures/publish/make-key.sh); its fingerprint into fpr. */
+static int make_key(const char *home, char *fpr, size_t n)
+{
+	char cmd[1200];
+	FILE *f;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "'%s/../publish/make-key.sh' '%s'", FIXTURES, home);
+	if (!(f = popen(cmd, "r")))
+		return -1;
+	ok = fgets(fpr, (int)n, f) != NULL;
+	if (pclose(f) != 0 || !ok)
+		return -1;
+	fpr[strcspn(fpr, "\n")] = '\0';
+	return 0;
+}
+
+struct objects {
+	char path[64][600];
+	int n;
+};
+
+static int add_object(void *ctx, const struct dk_snapshot_pkg *p)
+{
+	struct objects *o = ctx;
+
+	if (o->n < 64)
+		snprintf(o->path[o->n++], sizeof(o->path[0]), "%s", object_of(p->sha256));
+	return 0;
+}
+
+/* Publish snapshot s's members as p/SUITE of pub, signed with key from home when key is not NULL. */
+static int publish_snapshot(struct dk_repo *r, const char *pub, const char *suite, const char *key,
+			    const char *home)
+{
+	struct dk_publish_opts o = { .date = 1700000000, .sign_key = key, .gnupghome = home };
+	struct dk_publish_pkg pk[64];
+	char *storage[64] = { NULL };
+	struct dk_err err = DK_ERR_INIT;
+	struct objects objs = { .n = 0 };
+	int ret = dk_snapshot_packages(r, "s", add_object, &objs, &err);
+
+	for (int i = 0; i < objs.n && ret == 0; i++)
+		ret = dk_publish_pkg_from_deb(&pk[i], objs.path[i], "main", &storage[i], &err);
+	if (ret == 0)
+		ret = dk_publish(pub, "p", suite, pk, (size_t)objs.n, &o, &err);
+	for (int i = 0; i < objs.n; i++)
+		free(storage[i]);
+	if (ret < 0)
+		printf("# publish %s: %s\n", suite, err.msg);
+	return ret;
+}
+
+/* Record p/suite as published from snapshot s to public ("" for ROOT/public), signed with key when not NULL. */
+static int record(struct dk_repo *r, const char *suite, char *public, char *key, char *home)
+{
+	struct dk_publication pb = { .prefix = "p", .suite = (char *)suite, .snapshot = "s", .public = public,
+				     .component = "main", .sign_key = key, .gnupghome = home };
+	struct dk_err err = DK_ERR_INIT;
+	int ret = dk_db_begin(&r->db, &err);
+
+	if (ret == 0 && (ret = dk_publication_record(r, &pb, &err)) == 0)
+		ret = dk_db_commit(&r->db, &err);
+	if (ret != 0) {
+		dk_db_rollback(&r->db);
+		printf("# record %s: %s\n", suite, err.msg);
+	}
+	return ret;
+}
+
+/* check on signed and unsigned trees: by-hash copies, InRelease and Release.gpg broken one at a time. */
+static void test_signatures(void)
+{
+	static char rel[1 << 16], inrel[1 << 16], sig[1 << 16];
+	char home[300], other_home[300], fpr[100], other[100], pub[400], d[600], plain[600], loose[600], ext[400];
+	char bh[1200], bh5[1200], idx[900], want[1400], sha[80], md5[80], *re_in = NULL, *re_sig = NULL;
+	size_t rel_len = 0, inrel_len = 0, sig_len = 0, re_in_len, re_sig_len;
+	struct dk_err err = DK_ERR_INIT;
+	struct problems p;
+	struct dk_repo r;
+	char *v1[1] = { path_of(world, "/v1") };
+
+	snprintf(root, sizeof(root), "%s/root-sig", tmpdir);
+	snprintf(pub, sizeof(pub), "%s/public", root);
+	snprintf(home, sizeof(home), "%s/gnupg", tmpdir);
+	snprintf(other_home, sizeof(other_home), "%s/gnupg-other", tmpdir);
+	if (make_key(home, fpr, sizeof(fpr)) < 0 || make_key(other_home, other, sizeof(other)) < 0) {
+		ok(0, "two signing keys (needs gpg)");
+		return;
+	}
+	is_int(dk_repo_open(&r, root, DK_REPO_CREATE, "t", 1, &err), 0, "a second root: %s", err.msg);
+	is_int(dk_import(&r, "local", v1, 1, NULL, NULL, &(struct dk_import_stats){ 0 }, &err), 0, "import v1");
+	is_int(dk_snapshot_create_local(&r, "s", "local", NULL, &err), 0, "snapshot s");
+	is_int(publish_snapshot(&r, pub, "signed", fpr, home), 0, "publish p/signed, signed");
+	is_int(publish_snapshot(&r, pub, "plain", NULL, NULL), 0, "publish p/plain, unsigned");
+	is_int(publish_snapshot(&r, pub, "loose", fpr, home), 0, "publish p/loose, signed, without a record");
+	is_int(record(&r, "signed", "", fpr, home), 0, "record p/signed with its key");
+	is_int(record(&r, "plain", "", NULL, NULL), 0, "record p/plain");
+	is_int(run_check(&r, &p), 0, "signed, unsigned and unrecorded trees check clean: %s", p.last);
+
+	snprintf(d, sizeof(d), "%s/p/dists/signed", pub);
+	snprintf(plain, sizeof(plain), "%s/p/dists/plain", pub);
+	snprintf(loose, sizeof(loose), "%s/p/dists/loose", pub);
+	ok(slurp(path_of(d, "/Release"), rel, sizeof(rel), &rel_len) == 0 &&
+		   slurp(path_of(d, "/InRelease"), inrel, sizeof(inrel), &inrel_len) == 0 &&
+		   slurp(path_of(d, "/Release.gpg"), sig, sizeof(sig), &sig_len) == 0,
+	   "read Release, InRelease, Release.gpg");
+
+	listed_hash(rel, "SHA256", "main/binary-amd64/Packages.xz", sha, sizeof(sha));
+	listed_hash(rel, "MD5Sum", "main/binary-amd64/Packages", md5, sizeof(md5));
+	ok(strlen(sha) == 64 && strlen(md5) == 32, "Release lists Packages.xz's SHA256 and Packages's MD5");
+	snprintf(idx, sizeof(idx), "%s/main/binary-amd64", d);
+	snprintf(bh, sizeof(bh), "%s/by-hash/SHA256/%s", idx, sha);
+	snprintf(bh5, sizeof(bh5), "%s/by-hash/MD5Sum/%s", idx, md5);
+
+	unlink(bh);
+	is_int(run_check(&r, &p), 1, "a deleted by-hash file: one problem");
+	snprintf(want, sizeof(want), "%s: missing (Release lists main/binary-amd64/Packages.xz with this SHA256)",
+		 strstr(bh, "public/"));
+	is_str(p.last, want, "names it");
+	ok(link(path_of(idx, "/Packages.xz"), bh) == 0, "put it back");
+
+	spew(bh5, "not the index\n", 14);
+	is_int(run_check(&r, &p), 1, "an altered by-hash file: one problem");
+	ok(strstr(p.last, "/by-hash/MD5Sum/") && strstr(p.last, ": not the main/binary-amd64/Packages Release lists: "
+							      "its MD5Sum is 00987f7753ca5781d11ee2c6a9fe3504"),
+	   "names it and its content's hash: %s", p.last);
+	unlink(bh5);
+	ok(link(path_of(idx, "/Packages"), bh5) == 0, "put it back");
+	is_int(run_check(&r, &p), 0, "clean again: %s", p.last);
+
+	ok(dk_sign_release(rel, rel_len, other, other_home, &re_in, &re_in_len, &re_sig, &re_sig_len, &err) == 0 &&
+		   spew(path_of(d, "/InRelease"), re_in, re_in_len) == 0,
+	   "InRelease re-signed with another key: %s", err.msg);
+	is_int(run_check(&r, &p), 1, "one problem");
+	snprintf(want, sizeof(want), "public/p/dists/signed/InRelease: does not verify with the publication's key '%s': "
+		 "made by another key", fpr);
+	is_str(p.last, want, "InRelease is not signed by the publication's key");
+	spew(path_of(d, "/Release.gpg"), re_sig, re_sig_len);
+	spew(path_of(d, "/InRelease"), inrel, inrel_len);
+	is_int(run_check(&r, &p), 1, "Release.gpg by another key: one problem");
+	ok(strstr(p.last, "signed/Release.gpg: does not verify over Release with the publication's key") &&
+		   strstr(p.last, "made by another key"),
+	   "%s", p.last);
+	spew(path_of(d, "/Release.gpg"), sig, sig_len);
+	free(re_in);
+	free(re_sig);
+
+	spew(path_of(d, "/Release"), rel, rel_len);
+	{
+		FILE *a = fopen(path_of(d, "/Release"), "a");
+
+		ok(a && fputs("X-Edited: after signing\n", a) >= 0 && fclose(a) == 0, "edit Release after signing");
+	}
+	is_int(run_check(&r, &p), 2, "two problems");
+	snprintf(want, sizeof(want), "public/p/dists/signed/InRelease: its signed text is not the suite's Release\n"
+		 "public/p/dists/signed/Release.gpg: does not verify over Release with the publication's key '%s': "
+		 "BAD signature\n", fpr);
+	is_str(p.all, want, "InRelease's text is not Release, Release.gpg does not verify over it");
+	spew(path_of(d, "/Release"), rel, rel_len);
+
+	unlink(path_of(d, "/Release.gpg"));
+	is_int(run_check(&r, &p), 1, "a signed publication without Release.gpg");
+	snprintf(want, sizeof(want), "public/p/dists/signed/Release.gpg: missing (the publication is signed with '%s')",
+		 fpr);
+	is_str(p.last, want, "names it");
+	spew(path_of(d, "/Release.gpg"), sig, sig_len);
+
+	spew(path_of(plain, "/InRelease"), inrel, inrel_len);
+	is_int(run_check(&r, &p), 1, "an unsigned publication with an InRelease");
+	is_str(p.last, "public/p/dists/plain/InRelease: present, but publication 'p/plain' is unsigned", "names it");
+	unlink(path_of(plain, "/InRelease"));
+
+	ok(slurp(path_of(loose, "/Release"), rel, sizeof(rel), &rel_len) == 0, "read the unrecorded tree's Release");
+	{
+		FILE *a = fopen(path_of(loose, "/Release"), "a");
+
+		ok(a && fputs("X-Edited: after signing\n", a) >= 0 && fclose(a) == 0, "edit the unrecorded tree's Release");
+	}
+	is_int(run_check(&r, &p), 1, "an unrecorded tree: InRelease and Release compared");
+	is_str(p.last, "public/p/dists/loose/InRelease: its signed text is not the suite's Release", "names it");
+	spew(path_of(loose, "/Release"), rel, rel_len);
+
+	ok(rename(home, path_of(tmpdir, "/gnupg-gone")) == 0, "the publication's GnuPG home goes away");
+	is_int(run_check(&r, &p), 1, "one problem");
+	snprintf(want, sizeof(want), "publication 'p/signed': its signing key '%s' is not in %s: the signatures cannot "
+		 "be checked", fpr, home);
+	is_str(p.last, want, "the signatures cannot be checked: names the publication, the key and the home");
+	ok(access(home, F_OK) != 0, "and check did not create the home");
+	ok(rename(path_of(tmpdir, "/gnupg-gone"), home) == 0, "the home comes back");
+
+	/* A publication to another directory is checked there; a recorded tree that is gone is a problem. */
+	snprintf(ext, sizeof(ext), "%s/elsewhere", tmpdir);
+	is_int(publish_snapshot(&r, ext, "ext", fpr, home), 0, "publish p/ext signed to another directory");
+	is_int(record(&r, "ext", ext, fpr, home), 0, "record it");
+	is_int(run_check(&r, &p), 0, "clean: %s", p.last);
+	is_int(last_stats.trees, 4, "four suites checked: signed, plain, loose and ext");
+	unlink(path_of(ext, "/p/dists/ext/Release.gpg"));
+	is_int(run_check(&r, &p), 1, "its Release.gpg deleted: one problem");
+	snprintf(want, sizeof(want), "%s/p/dists/ext/Release.gpg: missing (the publication is signed with '%s')", ext, fpr);
+	is_str(p.last, want, "named by its full path");
+	is_int(dk_publish_drop(pub, "p", "plain", &(size_t){ 0 }, &err), 0, "drop p/plain's tree, keep its record");
+	is_int(run_check(&r, &p), 2, "two problems: ext's Release.gpg is still gone");
+	ok(strstr(p.all, "publication 'p/plain': recorded, but public/p/dists/plain/Release is missing\n") != NULL,
+	   "the recorded tree that is gone");
+	dk_repo_close(&r);
+	/* Signing started an agent in each home: it would outlive the test. */
+	snprintf(want, sizeof(want), "gpgconf --homedir '%s' --kill gpg-agent; gpgconf --homedir '%s' --kill gpg-agent",
+		 home, other_home);
+	if (system(want) != 0)
+		printf("# gpgconf --kill gpg-agent failed\n");
+}
+
 int main(void)
 {
 	struct dk_err err = DK_ERR_INIT;
@@ -253,6 +510,7 @@ int main(void)
 	test_merge_filter(&r);
 	test_gc_check(&r);
 	dk_repo_close(&r);
+	test_signatures();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
 	if (system(cmd) != 0)
 		ok(0, "clean up");
