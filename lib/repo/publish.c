@@ -371,7 +371,12 @@ static void *xz_thread(void *arg)
 	return NULL;
 }
 
-/* Packages.gz here and Packages.xz on a second thread: the two are most of a publish's time. */
+/*
+ * One component's indices. Packages.xz, the longest part of a publish, is made on a second thread
+ * while this one makes Packages.gz and writes and hashes Packages and Packages.gz; errors are reported
+ * in the order the steps had when they ran one after the other (gzip, xz, then the writes).
+ */
+/* gzip here and xz on a second thread, for an index written whole (Sources). */
 static int compress_both(const struct dk_buf *in, struct dk_buf *gz, struct dk_buf *xz, struct dk_err *err)
 {
 	struct xz_job j = { .in = in, .out = DK_BUF_INIT, .err = DK_ERR_INIT };
@@ -395,8 +400,11 @@ static int compress_both(const struct dk_buf *in, struct dk_buf *gz, struct dk_b
 static int write_component(struct publisher *pb, const char *comp, const char *arch,
 			   const struct dk_publish_pkg *const *sorted, size_t n, struct dk_err *err)
 {
-	struct dk_buf pk = DK_BUF_INIT, gz = DK_BUF_INIT, xz = DK_BUF_INIT, rel = DK_BUF_INIT;
+	struct dk_buf pk = DK_BUF_INIT, gz = DK_BUF_INIT, rel = DK_BUF_INIT;
+	struct xz_job xz = { .in = &pk, .out = DK_BUF_INIT, .err = DK_ERR_INIT };
+	bool threaded = false, compressed = false;
 	char name[256];
+	pthread_t t;
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
@@ -414,25 +422,33 @@ static int write_component(struct publisher *pb, const char *comp, const char *a
 	dk_buf_addf(&rel, "Archive: %s\nOrigin: %s\nLabel: %s\nAcquire-By-Hash: yes\nComponent: %s\n"
 		    "Architecture: %s\n", pb->suite, pb->opts->origin ? pb->opts->origin : "debkeep",
 		    pb->opts->label ? pb->opts->label : pb->opts->origin ? pb->opts->origin : "debkeep", comp, arch);
-	if ((r = dk_buf_check(&pk, err, "Packages")) < 0 || (r = dk_buf_check(&rel, err, "Release")) < 0 ||
-	    (r = compress_both(&pk, &gz, &xz, err)) < 0)
+	if ((r = dk_buf_check(&pk, err, "Packages")) < 0 || (r = dk_buf_check(&rel, err, "Release")) < 0)
 		goto out;
-	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages", comp, arch)) < 0 ||
-	    (r = put_index(pb, name, &pk, true, err)) < 0)
+	threaded = pthread_create(&t, NULL, xz_thread, &xz) == 0;
+	if ((r = compress(&pk, ARCHIVE_FILTER_GZIP, &gz, err)) < 0)
 		goto out;
-	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages.gz", comp, arch)) < 0 ||
-	    (r = put_index(pb, name, &gz, true, err)) < 0)
-		goto out;
-	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages.xz", comp, arch)) < 0 ||
-	    (r = put_index(pb, name, &xz, true, err)) < 0)
-		goto out;
-	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Release", comp, arch)) < 0)
-		goto out;
-	r = put_index(pb, name, &rel, true, err);
+	compressed = true;
+	if ((r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages", comp, arch)) == 0 &&
+	    (r = put_index(pb, name, &pk, true, err)) == 0 &&
+	    (r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages.gz", comp, arch)) == 0)
+		r = put_index(pb, name, &gz, true, err);
 out:
+	if (threaded)
+		pthread_join(t, NULL);
+	else if (compressed)
+		xz_thread(&xz);
+	if (compressed && xz.r < 0) {
+		r = xz.r;
+		if (err)
+			*err = xz.err;
+	}
+	if (r == 0 && (r = path_join(name, sizeof(name), err, "%s/binary-%s/Packages.xz", comp, arch)) == 0 &&
+	    (r = put_index(pb, name, &xz.out, true, err)) == 0 &&
+	    (r = path_join(name, sizeof(name), err, "%s/binary-%s/Release", comp, arch)) == 0)
+		r = put_index(pb, name, &rel, true, err);
 	dk_buf_release(&pk);
 	dk_buf_release(&gz);
-	dk_buf_release(&xz);
+	dk_buf_release(&xz.out);
 	dk_buf_release(&rel);
 	return r;
 }
@@ -604,23 +620,103 @@ static int switch_in(const char *stage, const char *live, struct dk_err *err)
 	return 0;
 }
 
-static int link_pool(const char *tree, const struct dk_publish_pkg *pkgs, size_t n, bool *made, struct dk_err *err)
+/*
+ * The pool directory of the links being made, kept open: consecutive packages mostly share one (the
+ * list is sorted by name, and a source's binaries sit together), and a link or stat relative to it
+ * walks one path component instead of the whole tree's path.
+ */
+struct pool_dir {
+	char rel[PATH_MAX];
+	int fd;
+};
+
+static int pool_dir_open(struct pool_dir *d, const char *tree, const char *pool_path, struct dk_err *err)
 {
-	char dst[PATH_MAX];
+	const char *slash = strrchr(pool_path, '/');
+	size_t len = (size_t)(slash - pool_path);
+	char path[PATH_MAX];
 	int r;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!safe_relpath(pkgs[i].pool_path) || strncmp(pkgs[i].pool_path, "pool/", 5) != 0)
-			return dk_err_set(err, DK_EINPUT, "%s: pool path must be a relative path under pool/",
-					  pkgs[i].pool_path);
-		if ((r = path_join(dst, sizeof(dst), err, "%s/%s", tree, pkgs[i].pool_path)) < 0)
-			return r;
-		/* Most pool directories exist already: make them only when the link says so. */
-		if ((r = link_or_copy(pkgs[i].object_path, dst, &made[i], NULL)) < 0 &&
-		    ((r = parent_dir(dst, err)) < 0 || (r = link_or_copy(pkgs[i].object_path, dst, &made[i], err)) < 0))
-			return r;
-	}
+	if (d->fd >= 0 && strlen(d->rel) == len && !memcmp(d->rel, pool_path, len))
+		return 0;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	if ((r = path_join(path, sizeof(path), err, "%s/%.*s", tree, (int)len, pool_path)) < 0)
+		return r;
+	if ((d->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && (r = mkdir_p(path, err)) == 0)
+		d->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0)
+		return r;
+	if (d->fd < 0)
+		return dk_err_errno(err, "open %s", path);
+	memcpy(d->rel, pool_path, len);
+	d->rel[len] = '\0';
 	return 0;
+}
+
+/*
+ * Link one pool file in d. *existing says what the last package found, so a publish over a pool that
+ * holds most files already starts with the stat calls (a file there is the package's by the rule of
+ * link_or_copy) instead of a failed link, and a first publish starts with the link. Whatever else
+ * happens (another file system, other content, an error) goes through link_or_copy and its messages.
+ */
+static int pool_link(struct pool_dir *d, const char *tree, const struct dk_publish_pkg *p, bool *made,
+		     bool *existing, struct dk_err *err)
+{
+	const char *base = strrchr(p->pool_path, '/') + 1;
+	char dst[PATH_MAX];
+	struct stat a, b;
+	int r;
+
+	*made = false;
+	if (*existing && fstatat(d->fd, base, &b, 0) == 0 && stat(p->object_path, &a) == 0 &&
+	    ((a.st_dev == b.st_dev && a.st_ino == b.st_ino) || a.st_size == b.st_size))
+		return 0;
+	if (linkat(AT_FDCWD, p->object_path, d->fd, base, 0) == 0) {
+		*made = true;
+		*existing = false;
+		return 0;
+	}
+	*existing = errno == EEXIST;
+	if ((r = path_join(dst, sizeof(dst), err, "%s/%s", tree, p->pool_path)) < 0)
+		return r;
+	return link_or_copy(p->object_path, dst, made, err);
+}
+
+static int link_pool(const char *tree, const struct dk_publish_pkg *pkgs, size_t n, bool *made, struct dk_err *err)
+{
+	struct pool_dir d = { .fd = -1 };
+	bool existing = false;
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!safe_relpath(pkgs[i].pool_path) || strncmp(pkgs[i].pool_path, "pool/", 5) != 0)
+			r = dk_err_set(err, DK_EINPUT, "%s: pool path must be a relative path under pool/",
+				       pkgs[i].pool_path);
+		else if ((r = pool_dir_open(&d, tree, pkgs[i].pool_path, err)) == 0)
+			r = pool_link(&d, tree, &pkgs[i], &made[i], &existing, err);
+	}
+	if (d.fd >= 0)
+		close(d.fd);
+	return r;
+}
+
+struct link_job {
+	const char *tree;
+	const struct dk_publish_pkg *pkgs;
+	size_t n;
+	bool *made;
+	struct dk_err err;
+	int r;
+};
+
+static void *link_thread(void *arg)
+{
+	struct link_job *j = arg;
+
+	j->r = link_pool(j->tree, j->pkgs, j->n, j->made, &j->err);
+	return NULL;
 }
 
 /* A failed publish takes back the pool files it added and the directories that held only them. */
@@ -640,6 +736,30 @@ static void unlink_pool(const char *tree, const struct dk_publish_pkg *pkgs, siz
 	if (path_join(dst, sizeof(dst), NULL, "%s/dists", tree) == 0)
 		rmdir(dst);
 	rmdir(tree);
+}
+
+/* The new dists/SUITE in staging: each component's indices, Release (signed), the previous by-hash files. */
+static int stage_suite(struct publisher *pb, char *staging, bool *staged, const char *live,
+		       const struct dk_publish_pkg *const *sorted, size_t n, struct dk_err *err)
+{
+	int r;
+
+	if (!mkdtemp(staging))
+		return dk_err_errno(err, "mkdtemp %s", staging);
+	*staged = true;
+	if ((r = path_join(pb->stage, sizeof(pb->stage), err, "%s/suite", staging)) < 0 ||
+	    (r = mkdir_p(pb->stage, err)) < 0)
+		return r;
+	for (size_t c = 0; c < pb->ncomps; c++)
+		for (size_t a = 0; a < pb->narchs; a++)
+			if ((r = write_component(pb, pb->comps[c], pb->archs[a], sorted, n, err)) < 0)
+				return r;
+	for (size_t c = 0; c < pb->ncomps && pb->nsrcs; c++)
+		if ((r = write_sources(pb, pb->comps[c], err)) < 0)
+			return r;
+	if ((r = write_release(pb, err)) < 0)
+		return r;
+	return carry_by_hash(pb, live, err);
 }
 
 int dk_publish(const char *public_root, const char *prefix, const char *suite, const struct dk_publish_pkg *pkgs,
@@ -675,8 +795,10 @@ int dk_publish_with_sources(const char *public_root, const char *prefix, const c
 	const struct dk_publish_pkg **sorted = NULL;
 	struct dk_publish_pkg *spool = NULL;
 	char tree[PATH_MAX], staging[PATH_MAX], live[PATH_MAX];
-	bool staged = false, switched = false, *made = NULL, *smade = NULL;
+	bool staged = false, switched = false, linking, *made = NULL, *smade = NULL;
+	struct link_job lj = { .tree = tree, .pkgs = pkgs, .n = n, .err = DK_ERR_INIT };
 	size_t nspool = 0;
+	pthread_t linker;
 	int r;
 
 	if (prefix && *prefix && strcmp(prefix, ".") != 0 && !safe_relpath(prefix))
@@ -704,6 +826,7 @@ int dk_publish_with_sources(const char *public_root, const char *prefix, const c
 		r = dk_err_set(err, DK_ENOMEM, "out of memory");
 		goto out;
 	}
+	lj.made = made;
 	if ((r = collect(pb.archs, &pb.narchs, opts->architectures, pkgs, n, false, err)) < 0 ||
 	    (r = collect(pb.comps, &pb.ncomps, opts->components, pkgs, n, true, err)) < 0)
 		goto out;
@@ -722,26 +845,27 @@ int dk_publish_with_sources(const char *public_root, const char *prefix, const c
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &pkgs[i];
 	qsort(sorted, n, sizeof(*sorted), cmp_pkg);
-	/* Pool files first: the new indices must never name a file that is not there yet. */
-	if ((r = link_pool(tree, pkgs, n, made, err)) < 0 || (r = link_pool(tree, spool, nspool, smade, err)) < 0)
+	/*
+	 * The pool links on a thread of their own while the indices are written: the links are a fifth of
+	 * a publish's time and the compressions most of the rest. The switch waits for both, so the new
+	 * indices still never name a file that is not there yet; a failed link is reported before an index
+	 * error, as when the links came first. The few source files are linked before, here.
+	 */
+	if ((r = link_pool(tree, spool, nspool, smade, err)) < 0)
 		goto out;
-	if (!mkdtemp(staging)) {
-		r = dk_err_errno(err, "mkdtemp %s", staging);
+	linking = pthread_create(&linker, NULL, link_thread, &lj) == 0;
+	if (!linking && (r = link_pool(tree, pkgs, n, made, err)) < 0)
 		goto out;
+	r = stage_suite(&pb, staging, &staged, live, sorted, n, err);
+	if (linking) {
+		pthread_join(linker, NULL);
+		if (lj.r < 0) {
+			r = lj.r;
+			if (err)
+				*err = lj.err;
+		}
 	}
-	staged = true;
-	if ((r = path_join(pb.stage, sizeof(pb.stage), err, "%s/suite", staging)) < 0 ||
-	    (r = mkdir_p(pb.stage, err)) < 0)
-		goto out;
-	for (size_t c = 0; c < pb.ncomps; c++)
-		for (size_t a = 0; a < pb.narchs; a++)
-			if ((r = write_component(&pb, pb.comps[c], pb.archs[a], sorted, n, err)) < 0)
-				goto out;
-	for (size_t c = 0; c < pb.ncomps && nsrcs; c++)
-		if ((r = write_sources(&pb, pb.comps[c], err)) < 0)
-			goto out;
-	if ((r = write_release(&pb, err)) < 0 || (r = carry_by_hash(&pb, live, err)) < 0 ||
-	    (r = switch_in(pb.stage, live, err)) < 0)
+	if (r < 0 || (r = switch_in(pb.stage, live, err)) < 0)
 		goto out;
 	switched = true;
 out:

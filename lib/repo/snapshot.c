@@ -127,22 +127,67 @@ static int exec_bound(struct dk_repo *r, const char *sql, const char *a, long lo
 	return ret;
 }
 
+static int check_name(const char *name, struct dk_err *err)
+{
+	if (!*name || strlen(name) > 200 || strcspn(name, "/ \t\n") != strlen(name))
+		return dk_err_set(err, DK_EINPUT, "snapshot '%s': invalid name (no '/', blanks; 1 to 200 bytes)", name);
+	return 0;
+}
+
+/* A new, empty snapshot row inside the caller's transaction; DK_EINPUT when the name is taken or bad. */
+static int snapshot_row(struct dk_repo *r, const char *name, const char *origin, const char *description,
+			long long *id, struct dk_err *err)
+{
+	sqlite3_stmt *s;
+	char stamp[32];
+	struct tm tm;
+	time_t t = time(NULL);
+	int ret, rc;
+
+	if ((ret = check_name(name, err)) < 0)
+		return ret;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((ret = prepare(r, "INSERT INTO snapshots (name, created, origin, description) VALUES (?1, ?2, ?3, ?4)"
+			   " ON CONFLICT (name) DO NOTHING",
+			   &s, err)) < 0)
+		return ret;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, stamp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, description ? description : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return dk_db_error(&r->db, err, "snapshot create");
+	if (sqlite3_changes(r->db.h) == 0)
+		return dk_err_set(err, DK_EINPUT, "snapshot '%s': exists already (a snapshot never changes)", name);
+	*id = sqlite3_last_insert_rowid(r->db.h);
+	return 0;
+}
+
 int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *collection, const char *description,
 			     struct dk_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	long long coll = 0, id;
-	char stamp[32], origin[300];
-	struct tm tm;
-	time_t t = time(NULL);
+	char origin[300];
 	int ret, rc;
 
-	if (!*name || strlen(name) > 200 || strcspn(name, "/ \t\n") != strlen(name))
-		return dk_err_set(err, DK_EINPUT, "snapshot '%s': invalid name (no '/', blanks; 1 to 200 bytes)", name);
+	if ((ret = check_name(name, err)) < 0)
+		return ret;
 	if (strlen(collection) > 200)
 		return dk_err_set(err, DK_EINPUT, "collection name too long");
-	if ((ret = dk_db_begin(&r->db, err)) < 0)
+	/*
+	 * The copy below is most of a snapshot's cost, and with foreign keys on, half of it went to looking
+	 * up every member's package row (each a page of the packages table, so all of it is read). Those
+	 * rows exist: they are collection members, checked when they were added, and a package row cannot
+	 * go while a collection refers to it. The pragma is a no-op inside a transaction, so it goes first.
+	 */
+	if ((ret = dk_db_exec(&r->db, "PRAGMA foreign_keys=OFF", err)) < 0)
 		return ret;
+	if ((ret = dk_db_begin(&r->db, err)) < 0)
+		goto out;
 	if ((ret = prepare(r, "SELECT id FROM collections WHERE name = ?1", &s, err)) < 0)
 		goto out;
 	sqlite3_bind_text(s, 1, collection, -1, SQLITE_STATIC);
@@ -159,31 +204,12 @@ int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *co
 				 collection);
 		goto out;
 	}
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!strncmp(collection, "mirror/", 7))
 		snprintf(origin, sizeof(origin), "mirror:%s", collection + 7);
 	else
 		snprintf(origin, sizeof(origin), "local:%s", collection);
-	if ((ret = prepare(r, "INSERT INTO snapshots (name, created, origin, description) VALUES (?1, ?2, ?3, ?4)"
-			   " ON CONFLICT (name) DO NOTHING",
-			   &s, err)) < 0)
+	if ((ret = snapshot_row(r, name, origin, description, &id, err)) < 0)
 		goto out;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, stamp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, origin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, description ? description : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		ret = dk_db_error(&r->db, err, "snapshot create");
-		goto out;
-	}
-	if (sqlite3_changes(r->db.h) == 0) {
-		ret = dk_err_set(err, DK_EINPUT, "snapshot '%s': exists already (a snapshot never changes)", name);
-		goto out;
-	}
-	id = sqlite3_last_insert_rowid(r->db.h);
 	if ((ret = prepare(r, "INSERT INTO snapshot_members (snapshot_id, package_id)"
 			   " SELECT ?1, package_id FROM collection_members WHERE collection_id = ?2",
 			   &s, err)) < 0)
@@ -203,7 +229,8 @@ int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *co
 out:
 	if (ret < 0)
 		dk_db_rollback(&r->db);
-	return ret;
+	rc = dk_db_exec(&r->db, "PRAGMA foreign_keys=ON", ret < 0 ? NULL : err);
+	return ret < 0 ? ret : rc;
 }
 
 int dk_snapshot_packages(struct dk_repo *r, const char *name, int (*fn)(void *ctx, const struct dk_snapshot_pkg *p),
@@ -470,38 +497,6 @@ int dk_snapshot_use(struct dk_repo *r, const char *snapshot, const char *kind, c
 	return 0;
 }
 
-/* A new, empty snapshot row inside the caller's transaction; DK_EINPUT when the name is taken or bad. */
-static int insert_snapshot(struct dk_repo *r, const char *name, const char *origin, const char *description,
-			   long long *id, struct dk_err *err)
-{
-	sqlite3_stmt *s;
-	char stamp[32];
-	struct tm tm;
-	time_t t = time(NULL);
-	int ret, rc;
-
-	if (!*name || strlen(name) > 200 || strcspn(name, "/ \t\n") != strlen(name))
-		return dk_err_set(err, DK_EINPUT, "snapshot '%s': invalid name (no '/', blanks; 1 to 200 bytes)", name);
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if ((ret = prepare(r, "INSERT INTO snapshots (name, created, origin, description) VALUES (?1, ?2, ?3, ?4)"
-			   " ON CONFLICT (name) DO NOTHING",
-			   &s, err)) < 0)
-		return ret;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, stamp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, origin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, description ? description : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return dk_db_error(&r->db, err, "snapshot create");
-	if (sqlite3_changes(r->db.h) == 0)
-		return dk_err_set(err, DK_EINPUT, "snapshot '%s': exists already (a snapshot never changes)", name);
-	*id = sqlite3_last_insert_rowid(r->db.h);
-	return 0;
-}
-
 struct mrow {
 	long long id;
 	char *name, *arch, *version;
@@ -611,7 +606,7 @@ int dk_snapshot_merge(struct dk_repo *r, const char *name, const char *const *so
 		ret = load_members(r, info.id, i, &m, err);
 		dk_snapshot_info_release(&info);
 	}
-	if (ret < 0 || (ret = insert_snapshot(r, name, origin.data, description, &id, err)) < 0 ||
+	if (ret < 0 || (ret = snapshot_row(r, name, origin.data, description, &id, err)) < 0 ||
 	    (ret = prepare(r, "INSERT OR IGNORE INTO snapshot_members (snapshot_id, package_id) VALUES (?1, ?2)", &ins,
 			   err)) < 0)
 		goto out;
@@ -727,7 +722,7 @@ int dk_snapshot_filter(struct dk_repo *r, const char *name, const char *from, co
 	if ((ret = dk_buf_check(&t.text, err, from)) < 0)
 		goto out;
 	snprintf(origin, sizeof(origin), "filter:%.290s", from);
-	if ((ret = insert_snapshot(r, name, origin, description, &id, err)) < 0 ||
+	if ((ret = snapshot_row(r, name, origin, description, &id, err)) < 0 ||
 	    (ret = prepare(r, "INSERT OR IGNORE INTO snapshot_members (snapshot_id, package_id)"
 			   " SELECT ?1, id FROM packages WHERE sha256 = ?2", &ins, err)) < 0)
 		goto out;
