@@ -216,6 +216,20 @@ static bool shown(const struct scan_opts *o, const struct dk_sec_finding *f)
 	return o->all || o->format == FMT_OPENVEX || dk_sec_status_open(f->status);
 }
 
+/*
+ * A report on standard output goes out as it is made, 64 KiB at a time:
+ * a buffer the size of the whole report is fresh memory to fault in (a
+ * tenth of a scan's time). stream is NULL for -o FILE, written whole and
+ * atomically at the end.
+ */
+static void spill(struct dk_buf *b, FILE *stream)
+{
+	if (stream && b->len >= 65536 && !b->failed) {
+		fwrite(b->data, 1, b->len, stream);
+		dk_buf_reset(b);
+	}
+}
+
 static void csv_field(struct dk_buf *b, const char *s, bool last)
 {
 	if (s && strpbrk(s, ",\"\n\r")) {
@@ -232,7 +246,7 @@ static void csv_field(struct dk_buf *b, const char *s, bool last)
 	dk_buf_addc(b, last ? '\n' : ',');
 }
 
-static void render_csv(const struct scan_opts *o, const struct dk_sec_report *rep, struct dk_buf *b)
+static void render_csv(const struct scan_opts *o, const struct dk_sec_report *rep, struct dk_buf *b, FILE *stream)
 {
 	dk_buf_adds(b, o->available
 			       ? "cve,source,version,status,urgency,fixed_version,fix_in_archive,advisories,binaries,"
@@ -260,6 +274,7 @@ static void render_csv(const struct scan_opts *o, const struct dk_sec_report *re
 		csv_field(b, f->note, !o->available);
 		if (o->available)
 			csv_field(b, f->available, true);
+		spill(b, stream);
 	}
 }
 
@@ -282,7 +297,7 @@ static void pad_col(struct dk_buf *b, const char *s, size_t width)
 }
 
 static void render_table(const struct scan_opts *o, const struct dk_sec_report *rep, const struct dk_sec_meta *m,
-			 struct dk_buf *b)
+			 struct dk_buf *b, FILE *stream)
 {
 	size_t w[5] = { 3, 6, 9, 6, 7 }, counts[DK_SEC_STATUS_COUNT] = { 0 }, fixable = 0, rows = 0;
 
@@ -324,6 +339,7 @@ static void render_table(const struct scan_opts *o, const struct dk_sec_report *
 			dk_buf_adds(b, f->advisories);
 		}
 		dk_buf_addc(b, '\n');
+		spill(b, stream);
 	}
 	if (rep->nreserved) {
 		dk_buf_adds(b, rows ? "\nRESERVED CVEs naming sources of the target:\n"
@@ -518,7 +534,7 @@ static int emit(const char *output, struct dk_buf *b, struct dk_err *err)
 		return EXIT_INTERNAL;
 	if (output)
 		return dk_write_file_atomic(output, b->data, b->len, 0644, err) < 0 ? EXIT_INPUT : EXIT_OK;
-	return fwrite(b->data, 1, b->len, stdout) == b->len ? EXIT_OK : EXIT_INTERNAL;
+	return fwrite(b->data, 1, b->len, stdout) == b->len && !ferror(stdout) ? EXIT_OK : EXIT_INTERNAL;
 }
 
 static int scan_target(struct cli *cli, struct dk_db *db, const char *path, const char *release,
@@ -598,10 +614,10 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 		open |= shown(&o, &rep.findings[i]) && dk_sec_status_open(rep.findings[i].status);
 	switch (o.format) {
 	case FMT_TABLE:
-		render_table(&o, &rep, &m, &out);
+		render_table(&o, &rep, &m, &out, o.output ? NULL : stdout);
 		break;
 	case FMT_CSV:
-		render_csv(&o, &rep, &out);
+		render_csv(&o, &rep, &out, o.output ? NULL : stdout);
 		break;
 	default: {
 		json_t *j =

@@ -28,12 +28,40 @@ struct dk_sec_meta {
 		NULL, NULL, NULL, 0, 0, 0                                                                              \
 	}
 
-/* Create or upgrade the tracker's tables. */
+/*
+ * The tracker's data lives beside the data root's database db, in
+ * ROOT/tracker.db (docs/security.md), replaced whole by each update. The
+ * sec area of db keeps only its schema history: data loaded before that
+ * file existed is still read from db's own tables until the next update.
+ */
+#define DK_SEC_DATA_FILE "tracker.db"
+
+/* Bring the sec area of db up to date (an update does; after it, db holds no tracker rows). */
 int dk_sec_db_prepare(struct dk_db *db, struct dk_err *err);
 
-/* Replace the stored tracker data with t in one transaction: on any failure the previous data stays. */
+/*
+ * Replace the tracker data with t: built aside in ROOT/tmp and renamed into
+ * place, so on any failure the previous data stays, and a reader sees the
+ * old data or the new, whole.
+ */
 int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *source, const char *data_date,
 		 struct dk_err *err);
+
+/* Where the loaded data is read from: ROOT/tracker.db opened read-only, else db (data of an older update). */
+struct dk_sec_data {
+	struct dk_db own;
+	struct dk_db *db; /* &own, or the main database */
+	int version;      /* of the tables db holds: reserved notes from 2 */
+};
+
+#define DK_SEC_DATA_INIT                                                                                               \
+	{                                                                                                              \
+		DK_DB_INIT, NULL, 0                                                                                    \
+	}
+
+/* DK_NOTFOUND (message filled) when no update has been loaded yet. */
+int dk_sec_data_open(struct dk_db *db, struct dk_sec_data *d, struct dk_err *err);
+void dk_sec_data_close(struct dk_sec_data *d);
 
 /* DK_NOTFOUND (message filled) when no update has been loaded yet. */
 int dk_sec_meta_get(struct dk_db *db, struct dk_sec_meta *m, struct dk_err *err);

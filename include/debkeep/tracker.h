@@ -93,11 +93,15 @@ struct dk_tracker {
 	 * lines instead of the whole list.
 	 */
 	const struct dk_strpool *only;
+	/* The parsers' strings, packed end to end in blocks of the arena; notes repeat, so each is kept once. */
+	char *text_next, *text_end;
+	struct dk_strpool notes;
 };
 
 #define DK_TRACKER_INIT                                                                                                \
 	{                                                                                                              \
-		DK_ARENA_INIT, DK_STRPOOL_INIT, DK_STRPOOL_INIT, NULL, 0, NULL, 0, 0, NULL, 0, 0, { 0 }, NULL          \
+		DK_ARENA_INIT, DK_STRPOOL_INIT, DK_STRPOOL_INIT, NULL, 0, NULL, 0, 0, NULL, 0, 0, { 0 }, NULL, NULL,   \
+			NULL, DK_STRPOOL_INIT                                                                          \
 	}
 
 void dk_tracker_release(struct dk_tracker *t);

@@ -63,12 +63,12 @@ static bool all_hex(const char *s, size_t n)
 }
 
 /* Only a pid that is certainly gone: EPERM means someone else's live process. */
-static bool pid_dead(const char *s)
+static bool pid_dead(const char *s, char after)
 {
 	char *end;
 	long pid = strtol(s, &end, 10);
 
-	if (end == s || *end != '-' || pid <= 0)
+	if (end == s || *end != after || pid <= 0)
 		return false;
 	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
@@ -119,7 +119,8 @@ static int drop_stale(const char *path, bool dry_run, struct dk_gc_stats *st, st
 }
 
 /*
- * ROOT/tmp: objects import staged (obj-PID-SLOT-HEX) for a process that is gone; mirror-NAME/ holds
+ * ROOT/tmp: objects import staged (obj-PID-SLOT-HEX) and tracker data cve update built (tracker-PID.db)
+ * for a process that is gone; mirror-NAME/ holds
  * resumable downloads and stays. public/: publish's .staging-PID-* directories and the
  * NAME.tmp-PID copies of pool files across file systems.
  */
@@ -136,7 +137,8 @@ static int clean_tmp(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, st
 			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 			if (!strncmp(d->d_name, "mirror-", 7))
 				st->downloads_bytes += tree_bytes(path);
-			else if (!strncmp(d->d_name, "obj-", 4) && pid_dead(d->d_name + 4))
+			else if ((!strncmp(d->d_name, "obj-", 4) && pid_dead(d->d_name + 4, '-')) ||
+				 (!strncmp(d->d_name, "tracker-", 8) && pid_dead(d->d_name + 8, '.')))
 				ret = drop_stale(path, dry_run, st, err);
 		}
 		closedir(dp);
@@ -147,7 +149,7 @@ static int clean_tmp(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, st
 	if ((dp = opendir(dir))) {
 		while ((d = readdir(dp)) && ret == 0) {
 			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-			if (!strncmp(d->d_name, ".staging-", 9) && pid_dead(d->d_name + 9))
+			if (!strncmp(d->d_name, ".staging-", 9) && pid_dead(d->d_name + 9, '-'))
 				ret = drop_stale(path, dry_run, st, err);
 		}
 		closedir(dp);
@@ -168,7 +170,7 @@ static int collect_pool_tmp(const char *path, const struct stat *st, int flag, s
 	if (flag != FTW_F || !t)
 		return 0;
 	snprintf(pid, sizeof(pid), "%s-", t + 5);
-	if (!pid_dead(pid))
+	if (!pid_dead(pid, '-'))
 		return 0;
 	if (nstale == capstale) {
 		capstale = capstale ? 2 * capstale : 16;

@@ -434,6 +434,18 @@ static int scan_with(struct row_source *rs, const struct dk_sec_target *tg, cons
 	rep->release = dk_arena_strdup(&rep->arena, release);
 	if (!rep->release)
 		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	/*
+	 * Room for a generous number of findings per package from the start:
+	 * untouched, it costs no memory, where growing by doubling copied (and
+	 * faulted in) the array over and over.
+	 */
+	if (!rep->alloc && tg->npkgs) {
+		size_t want = tg->npkgs < 4096 ? tg->npkgs * 16 : 65536;
+
+		if (!(rep->findings = malloc(want * sizeof(*rep->findings))))
+			return dk_err_set(err, DK_ENOMEM, "out of memory");
+		rep->alloc = want;
+	}
 	for (size_t i = 0, j; i < tg->npkgs; i = j) {
 		const struct dk_sec_pkg *p = &tg->pkgs[i];
 		struct dk_buf bins = DK_BUF_INIT;
@@ -468,41 +480,44 @@ static int scan_with(struct row_source *rs, const struct dk_sec_target *tg, cons
 int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *release, struct dk_sec_report *rep,
 		struct dk_err *err)
 {
-	struct row_source rs = { .get = rows_from_db, .arena = &rep->arena, .db = db };
+	struct row_source rs = { .get = rows_from_db, .arena = &rep->arena };
+	struct dk_sec_data d;
 	bool own;
-	int r, version;
+	int r;
 
-	if ((r = dk_db_schema_version(db, "sec", &version, err)) < 0)
+	if ((r = dk_sec_data_open(db, &d, err)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(db->h, "SELECT rows FROM sec_source WHERE source = ?1", -1, &rs.q, NULL) != SQLITE_OK)
-		return dk_db_error(db, err, "reading the tracker data");
+	rs.db = d.db;
+	if (sqlite3_prepare_v2(d.db->h, "SELECT rows FROM sec_source WHERE source = ?1", -1, &rs.q, NULL) != SQLITE_OK) {
+		r = dk_db_error(d.db, err, "reading the tracker data");
+		goto out;
+	}
 	/* Data loaded by a debkeep without the RESERVED tables has none to look in until the next update. */
-	if (version >= 2) {
+	if (d.version >= 2) {
 		rs.get_named = named_from_db;
-		if (sqlite3_prepare_v2(db->h, "SELECT cve FROM sec_reserved_word WHERE word = ?1", -1, &rs.nq, NULL) ||
-		    sqlite3_prepare_v2(db->h, "SELECT description, notes FROM sec_reserved WHERE cve = ?1", -1, &rs.eq,
+		if (sqlite3_prepare_v2(d.db->h, "SELECT cve FROM sec_reserved_word WHERE word = ?1", -1, &rs.nq, NULL) ||
+		    sqlite3_prepare_v2(d.db->h, "SELECT description, notes FROM sec_reserved WHERE cve = ?1", -1, &rs.eq,
 				       NULL)) {
-			r = dk_db_error(db, err, "reading the RESERVED entries");
-			sqlite3_finalize(rs.q);
-			sqlite3_finalize(rs.nq);
-			sqlite3_finalize(rs.eq);
-			return r;
+			r = dk_db_error(d.db, err, "reading the RESERVED entries");
+			goto out;
 		}
 	}
 	/*
 	 * One read transaction for every look-up: outside one, each statement
-	 * takes and drops its own (a wal-index read lock, the schema checked
-	 * again), which cost as much as the look-ups themselves.
+	 * takes and drops its own (a read lock, the schema checked again),
+	 * which cost as much as the look-ups themselves.
 	 */
-	own = sqlite3_get_autocommit(db->h) && sqlite3_exec(db->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	own = sqlite3_get_autocommit(d.db->h) && sqlite3_exec(d.db->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	r = scan_with(&rs, tg, release, rep, err);
 	if (own)
-		sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+		sqlite3_exec(d.db->h, "COMMIT", NULL, NULL, NULL);
+out:
 	sqlite3_finalize(rs.q);
 	sqlite3_finalize(rs.nq);
 	sqlite3_finalize(rs.eq);
 	free(rs.rows);
 	free(rs.named);
+	dk_sec_data_close(&d);
 	return r;
 }
 

@@ -58,6 +58,7 @@ void dk_tracker_release(struct dk_tracker *t)
 	dk_arena_release(&t->arena);
 	dk_strpool_release(&t->cves);
 	dk_strpool_release(&t->sources);
+	dk_strpool_release(&t->notes);
 	free(t->entries);
 	free(t->fixes);
 	free(t->advisories);
@@ -165,9 +166,35 @@ static int bad_char(struct lp *p, char c, const char *what)
 	return fail(p, "invalid character '%c' in %s", c, what);
 }
 
+/*
+ * A copy of s[0..n) with a NUL after it, packed after the previous one: the
+ * arena would round each up to 16 bytes, a third more for the short strings
+ * of a list (versions, notes), and memory first touched costs more than
+ * the copy does.
+ */
+static char *text_dup(struct dk_tracker *t, const char *s, size_t n)
+{
+	char *d;
+
+	if ((size_t)(t->text_end - t->text_next) <= n) {
+		size_t bs = n < 65536 ? 65536 : n + 1;
+
+		if (!(d = dk_arena_alloc(&t->arena, bs)))
+			return NULL;
+		t->text_next = d;
+		t->text_end = d + bs;
+	}
+	d = t->text_next;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	t->text_next += n + 1;
+	return d;
+}
+
 static char *dup(struct lp *p, const char *s, const char *e)
 {
-	return dk_arena_strndup(&p->t->arena, s, (size_t)(e - s));
+	return text_dup(p->t, s, (size_t)(e - s));
 }
 
 /* The entry for a CVE name, created (not yet defined) when new; NULL when out of memory. */
@@ -268,7 +295,6 @@ static const char *urgency_str(struct lp *p, const char *s, const char *e)
 /* "(low; bug #123)" or "(Minor issue)": urgency and bug where they are, the rest kept as the note. */
 static int parse_annotations(struct lp *p, struct dk_tracker_fix *f, const char *s, const char *e)
 {
-	struct dk_arena *a = &p->t->arena;
 	const char *note = NULL;
 	size_t note_len = 0;
 	int r;
@@ -307,8 +333,13 @@ static int parse_annotations(struct lp *p, struct dk_tracker_fix *f, const char 
 		}
 		s = q ? q + 1 : e;
 	}
-	if (note && !(f->note = dk_arena_strndup(a, note, note_len)))
-		return oom(p);
+	if (note) {
+		dk_id id = dk_strpool_intern(&p->t->notes, note, note_len);
+
+		if (!id)
+			return oom(p);
+		f->note = dk_strpool_str(&p->t->notes, id);
+	}
 	return 0;
 }
 
@@ -397,7 +428,7 @@ static int keep_fix(struct lp *p, struct dk_tracker_fix *f, dk_id cve, const cha
 		p->last_srclen = srclen;
 		p->last_source = f->source;
 	}
-	if (f->kind == DK_FIX_VERSION && !(f->version = dk_arena_strndup(&p->t->arena, f->version, vlen)))
+	if (f->kind == DK_FIX_VERSION && !(f->version = text_dup(p->t, f->version, vlen)))
 		return oom(p);
 	if (!(nf = new_fix(p->t)))
 		return oom(p);
@@ -480,7 +511,7 @@ static int parse_refs(struct lp *p, const char *s, const char *e, bool cves, con
 	}
 	if (!r && b.failed)
 		r = oom(p);
-	if (!r && !(*out = dk_arena_strndup(&p->t->arena, b.data, b.len)))
+	if (!r && !(*out = text_dup(p->t, b.data, b.len)))
 		r = oom(p);
 	dk_buf_release(&b);
 	return r;
@@ -556,7 +587,7 @@ static int add_entry(struct lp *p, struct cur_entry *c)
 	ent->line = c->line;
 	ent->kind = c->kind;
 	ent->refs = c->refs;
-	if (c->nfu && !(ent->nfu = dk_arena_strndup(&p->t->arena, c->nfu, c->nfu_len)))
+	if (c->nfu && !(ent->nfu = text_dup(p->t, c->nfu, c->nfu_len)))
 		return oom(p);
 	return 0;
 }
@@ -569,7 +600,7 @@ static int keep_description(struct lp *p, struct cur_entry *c)
 {
 	struct dk_tracker_entry *ent = &p->t->entries[c->id];
 
-	if (c->desc && !ent->description && !(ent->description = dk_arena_strndup(&p->t->arena, c->desc, c->desc_len)))
+	if (c->desc && !ent->description && !(ent->description = text_dup(p->t, c->desc, c->desc_len)))
 		return oom(p);
 	return 0;
 }
@@ -697,7 +728,7 @@ static const char *collect_notes(struct lp *p, const char *s, const char *e)
 		}
 		s = nl ? nl + 1 : e;
 	}
-	out = b.failed ? NULL : dk_arena_strndup(&p->t->arena, b.data, b.len);
+	out = b.failed ? NULL : text_dup(p->t, b.data, b.len);
 	dk_buf_release(&b);
 	return out;
 }

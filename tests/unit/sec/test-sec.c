@@ -256,6 +256,89 @@ static void test_reserved_notes(void)
 		printf("# could not remove %s\n", dir);
 }
 
+/* 1 when ROOT/tracker.db is there and ROOT/tmp holds no file, else 0. */
+static int data_files(const char *root)
+{
+	char path[256];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/" DK_SEC_DATA_FILE, root);
+	if (access(path, F_OK) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "ls -A %s/tmp | grep -q .", root);
+	n = system(path) != 0;
+	return n;
+}
+
+/*
+ * Data loaded before ROOT/tracker.db existed, in the data root's own
+ * tables (sec steps 1 and 2): read from there until an update, which
+ * moves it and drops the tables.
+ */
+static void test_legacy_layout(void)
+{
+	static const char old_sql[] =
+		"CREATE TABLE sec_update (id INTEGER PRIMARY KEY CHECK (id = 1), source TEXT NOT NULL,"
+		" data_date TEXT NOT NULL, loaded_at TEXT NOT NULL, entries INTEGER NOT NULL, fixes INTEGER NOT NULL,"
+		" advisories INTEGER NOT NULL);"
+		"CREATE TABLE sec_source (source TEXT PRIMARY KEY, nrows INTEGER NOT NULL, rows BLOB NOT NULL);"
+		"CREATE TABLE sec_advisory (name TEXT NOT NULL, date TEXT NOT NULL, title TEXT, cves TEXT);"
+		"CREATE TABLE sec_reserved (cve TEXT PRIMARY KEY, description TEXT, notes TEXT NOT NULL) WITHOUT ROWID;"
+		"CREATE TABLE sec_reserved_word (word TEXT NOT NULL, cve TEXT NOT NULL, PRIMARY KEY (word, cve))"
+		" WITHOUT ROWID;"
+		"INSERT INTO migrations VALUES ('sec', 1, 'security tracker data', '2024-01-01T00:00:00Z');"
+		"INSERT INTO migrations VALUES ('sec', 2, 'RESERVED entries named in notes', '2024-01-01T00:00:00Z');"
+		"INSERT INTO sec_update VALUES (1, 'old', '2024-01-01', '2024-01-01T00:00:00Z', 1, 1, 0);";
+	struct dk_sec_row r = { "CVE-2024-0001", DK_CVE_NORMAL, "old", NULL, "", DK_FIX_VERSION, "9.0-1",
+				"high", NULL, NULL, 0 };
+	char dir[] = "/tmp/debkeep-test-sec.XXXXXX", cmd[256];
+	struct dk_db db = DK_DB_INIT;
+	struct dk_err err = DK_ERR_INIT;
+	struct dk_sec_meta m = DK_SEC_META_INIT;
+	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
+	struct dk_sec_report rep = DK_SEC_REPORT_INIT;
+	struct dk_tracker t = DK_TRACKER_INIT;
+	struct dk_buf b = DK_BUF_INIT;
+	int v = 0;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	is_int(dk_db_open(&db, dir, DK_DB_CREATE, &err), 0, "create the database");
+	is_int(dk_db_exec(&db, old_sql, &err), 0, "tables and data of the old layout");
+	dk_sec_rows_encode(&r, 1, &b);
+	snprintf(cmd, sizeof(cmd), "INSERT INTO sec_source VALUES ('libfoo', 1, '%.150s')", b.data);
+	is_int(dk_db_exec(&db, cmd, &err), 0, "a source's rows");
+	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta of the old layout");
+	is_str(m.source, "old", "read from the data root's database");
+	dk_sec_meta_release(&m);
+	is_int(dk_sec_target_load(&tg, FIXTURES "/status", &err), 0, "target");
+	is_int(dk_sec_scan(&db, &tg, "bookworm", &rep, &err), 0, "scan of the old layout");
+	ok(rep.nfindings == 1 && strcmp(rep.findings[0].cve, "CVE-2024-0001") == 0 &&
+		   rep.findings[0].status == DK_SEC_VULNERABLE,
+	   "its finding");
+	dk_sec_report_release(&rep);
+	is_int(dk_tracker_load(&t, FIXTURES "/tracker", &err), 0, "load the fixture checkout");
+	is_int(dk_sec_store(&db, &t, "fixture", "2023-04-10", &err), 0, "an update");
+	dk_db_schema_version(&db, "sec", &v, &err);
+	is_int(v, 3, "moves the data to " DK_SEC_DATA_FILE);
+	ok(dk_db_exec(&db, "SELECT 1 FROM sec_source", NULL) < 0, "and drops the old tables");
+	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta");
+	is_str(m.source, "fixture", "of the update");
+	dk_sec_meta_release(&m);
+	snprintf(cmd, sizeof(cmd), "%s/" DK_SEC_DATA_FILE, dir);
+	unlink(cmd);
+	is_int(dk_sec_meta_get(&db, &m, &err), DK_NOTFOUND, "without the file: no data, not the dropped tables");
+	dk_buf_release(&b);
+	dk_tracker_release(&t);
+	dk_sec_target_release(&tg);
+	dk_db_close(&db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 static void test_db(void)
 {
 	char dir[] = "/tmp/debkeep-test-sec.XXXXXX";
@@ -278,8 +361,9 @@ static void test_db(void)
 	is_int(dk_sec_meta_get(&db, &m, &err), DK_NOTFOUND, "no tracker data yet");
 	is_int(dk_tracker_load(&t, FIXTURES "/tracker", &err), 0, "load the fixture checkout");
 	is_int(dk_sec_store(&db, &t, "fixture", "2023-04-10", &err), 0, "store it");
+	ok(data_files(dir) == 1, "the data in ROOT/" DK_SEC_DATA_FILE ", nothing left in ROOT/tmp");
 	dk_db_schema_version(&db, "sec", &v, &err);
-	is_int(v, 2, "schema version recorded in the migrations table");
+	is_int(v, 3, "schema version recorded in the migrations table");
 	is_int(dk_sec_db_prepare(&db, &err), 0, "migrating again is a no-op");
 	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta");
 	is_str(m.data_date, "2023-04-10", "data date");
@@ -298,6 +382,7 @@ static void test_db(void)
 	/* A failing store (here: a NULL source violates NOT NULL) keeps the previous data. */
 	dk_tracker_load(&bad, FIXTURES "/tracker/data/DSA/list", &err);
 	ok(dk_sec_store(&db, &bad, NULL, "2030-01-01", &err) < 0, "a failing store fails");
+	ok(data_files(dir) == 1, "a failing store leaves nothing in ROOT/tmp");
 	is_int(dk_sec_meta_get(&db, &m, &err), 0, "meta after the failure");
 	ok(m.data_date && strcmp(m.data_date, "2023-04-10") == 0 && m.entries == 18, "previous data kept intact");
 	dk_sec_meta_release(&m);
@@ -470,6 +555,7 @@ int main(void)
 	test_manifest_formats();
 	test_reserved_notes();
 	test_db();
+	test_legacy_layout();
 	rows_roundtrip();
 	rows_stored_form();
 	test_gate();
