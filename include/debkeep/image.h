@@ -46,6 +46,16 @@ enum dk_unpack_flags {
 int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, struct dk_err *err);
 
 /*
+ * dk_image_unpack of each of pkgs in order, while two other threads
+ * decompress the packages that follow (at most 64 MiB ahead in all); the
+ * files are still written by the calling thread, in order. after, if not
+ * NULL, is called with ctx and the number of packages done after each; a
+ * nonzero return stops there and is returned.
+ */
+int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
+			int (*after)(void *ctx, size_t done), void *ctx, struct dk_err *err);
+
+/*
  * Open path (relative, without "..") beneath the directory rootfd:
  * openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, or where the kernel
  * lacks openat2 a walk that follows no symlink at all. A symlink in the way
@@ -77,12 +87,19 @@ int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n
  */
 int dk_image_normalise(const char *root, int64_t epoch, dk_image_log_fn log, void *ctx, struct dk_err *err);
 
+enum dk_pack_flags {
+	DK_PACK_CONSUME = 1 << 0, /* root is a staging tree: each file is removed once it is in the image */
+};
+
 /*
  * Pack root into out as a reproducible pax tar: sorted paths, mtimes clamped
  * to epoch, numeric owners, no atime/ctime, deterministic compression.
  * Written to a temporary name and renamed, so out is complete or absent.
+ * sha256, if not NULL, gets the SHA-256 of what was written (32 bytes).
+ * With DK_PACK_CONSUME only directories are left of root, also on failure.
  */
-int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, struct dk_err *err);
+int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, unsigned flags,
+		  unsigned char *sha256, struct dk_err *err);
 
 struct dk_image_opts {
 	const char *snapshot, *list, *arch, *output;

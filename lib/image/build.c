@@ -43,6 +43,7 @@ struct build {
 	size_t n;
 	char *staging, *root;
 	char *tmp[4]; /* image, manifest, cdx, spdx under their temporary names */
+	unsigned char sha[32]; /* of the image */
 	char *out[4];
 };
 
@@ -445,6 +446,15 @@ static const struct {
 	{ "var/lib/dpkg/updates", 0755 },
 };
 
+static int unpacked(void *ctx, size_t done)
+{
+	struct build *b = ctx;
+
+	if (b->o->progress)
+		b->o->progress(b->o->log_ctx, done, b->n);
+	return cancelled(b);
+}
+
 static int extract(struct build *b, int rootfd)
 {
 	struct dk_buf status = DK_BUF_INIT, arch = DK_BUF_INIT;
@@ -457,13 +467,9 @@ static int extract(struct build *b, int rootfd)
 			return dk_err_errno(b->err, "/%s", skeleton[i].path);
 		close(fd);
 	}
-	for (size_t i = 0; i < b->n; i++) {
-		if ((r = cancelled(b)) ||
-		    (r = dk_image_unpack(rootfd, &b->pkgs[i], DK_UNPACK_NO_DEVICES | DK_UNPACK_DPKG_INFO, b->err)))
-			goto out;
-		if (b->o->progress)
-			b->o->progress(b->o->log_ctx, i + 1, b->n);
-	}
+	if ((r = cancelled(b)) || (r = dk_image_unpack_all(rootfd, b->pkgs, b->n,
+							 DK_UNPACK_NO_DEVICES | DK_UNPACK_DPKG_INFO, unpacked, b, b->err)))
+		goto out;
 	say(b, "unpacked %zu packages", b->n);
 	for (size_t i = 0; i < b->n; i++)
 		if ((r = status_stanza(b, rootfd, &b->pkgs[i], &status)))
@@ -587,7 +593,6 @@ static int write_outputs(struct build *b, const char *codename, int64_t epoch, s
 	struct dk_buf text = DK_BUF_INIT;
 	struct dk_sbom_pkg *sp = calloc(b->n ? b->n : 1, sizeof(*sp));
 	struct dk_buf *fields = calloc(b->n ? SBOM_FIELDS * b->n : 1, sizeof(*fields));
-	unsigned char sha[32];
 	const char *base = strrchr(b->o->output, '/');
 	struct stat st;
 	int r;
@@ -598,9 +603,7 @@ static int write_outputs(struct build *b, const char *codename, int64_t epoch, s
 	}
 	for (size_t i = 0; i < SBOM_FIELDS * b->n; i++)
 		dk_buf_init(&fields[i], 0);
-	if ((r = dk_hash_file(DK_SHA256, b->tmp[0], sha, b->err)))
-		goto out;
-	dk_hex(sha, sizeof(sha), res->sha256);
+	dk_hex(b->sha, sizeof(b->sha), res->sha256);
 	if (stat(b->tmp[0], &st)) {
 		r = dk_err_errno(b->err, "%s", b->tmp[0]);
 		goto out;
@@ -615,7 +618,6 @@ static int write_outputs(struct build *b, const char *codename, int64_t epoch, s
 		goto out;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct dk_image_pkg *p = &b->pkgs[i];
-
 		struct dk_buf *f = &fields[SBOM_FIELDS * i];
 
 		sp[i] = (struct dk_sbom_pkg){ p->name, p->version, p->arch, p->source, p->source_version, p->sha256,
@@ -732,7 +734,7 @@ int dk_image_build(struct dk_repo *r, const struct dk_image_opts *o, struct dk_i
 		ret = extract(&b, rootfd);
 	if (ret || (ret = cancelled(&b)) || (ret = licenses(&b, rootfd)) ||
 	    (ret = dk_image_normalise(b.root, epoch, o->log, o->log_ctx, err)) || (ret = cancelled(&b)) ||
-	    (ret = dk_image_pack(b.root, b.tmp[0], compression_of(o->output), epoch, err)))
+	    (ret = dk_image_pack(b.root, b.tmp[0], compression_of(o->output), epoch, DK_PACK_CONSUME, b.sha, err)))
 		goto out;
 	ret = write_outputs(&b, pl.release, epoch, res);
 out:

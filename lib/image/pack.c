@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <archive_entry.h>
 
 #include <debkeep/buf.h>
+#include <debkeep/hash.h>
 #include <debkeep/image.h>
 
 #include "banned.h"
@@ -146,6 +149,70 @@ static int find_hardlinks(struct walk *w)
 	return 0;
 }
 
+/*
+ * A staging root is thrown away after packing. Removing it after the tar is
+ * written costs as long as writing it (one unlink per file); a second thread
+ * removes each file once its entry is in the archive instead, on the core
+ * the unpacking's decoders no longer need. Directories stay for the caller.
+ */
+struct remover {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	const struct walk *w;
+	int rootfd;
+	size_t upto; /* entries in the archive: their files may go */
+	bool done;
+};
+
+static void *remove_packed(void *arg)
+{
+	struct remover *rm = arg;
+	char dir[PATH_MAX];
+	int dfd = -1;
+	size_t i = 0, upto;
+	bool done;
+
+	do {
+		pthread_mutex_lock(&rm->mu);
+		while (rm->upto == i && !rm->done)
+			pthread_cond_wait(&rm->cv, &rm->mu);
+		upto = rm->upto;
+		done = rm->done;
+		pthread_mutex_unlock(&rm->mu);
+		for (; i < upto; i++) {
+			const char *path = rm->w->v[i].path, *slash = strrchr(path, '/');
+			size_t plen = slash ? (size_t)(slash - path) : 0;
+
+			if (S_ISDIR(rm->w->v[i].st.st_mode))
+				continue;
+			if (plen >= sizeof(dir))
+				continue;
+			if (dfd < 0 || strlen(dir) != plen || memcmp(dir, path, plen)) {
+				if (dfd >= 0)
+					close(dfd);
+				memcpy(dir, path, plen);
+				dir[plen] = '\0';
+				dfd = dk_openat_beneath(rm->rootfd, dir, O_PATH | O_DIRECTORY, 0);
+			}
+			if (dfd >= 0)
+				unlinkat(dfd, slash ? slash + 1 : path, 0);
+		}
+	} while (!done);
+	if (dfd >= 0)
+		close(dfd);
+	return NULL;
+}
+
+static void remover_mark(struct remover *rm, size_t upto, bool done)
+{
+	pthread_mutex_lock(&rm->mu);
+	rm->upto = upto;
+	rm->done = done;
+	pthread_cond_signal(&rm->cv);
+	pthread_mutex_unlock(&rm->mu);
+}
+
 /* A full disk is the user's to fix; any other write failure is the system's. */
 static int ar_fail(struct archive *a, const char *out, const char *path, struct dk_err *err)
 {
@@ -268,7 +335,12 @@ static int set_filter(struct archive *a, enum dk_image_compress c, struct dk_err
 struct sink {
 	int fd;
 	int errnum;
+	off_t off, flushed;
+	struct dk_hash *hash; /* of what is written, so the image is not read again for it; may be NULL */
 };
+
+/* Write-back starts behind the writer, so the final fsync does not wait for the whole image at once. */
+#define FLUSH_STEP ((off_t)16 << 20)
 
 static la_ssize_t sink_write(struct archive *a, void *ctx, const void *p, size_t n)
 {
@@ -287,10 +359,18 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *p, size_t
 		else
 			done += (size_t)w;
 	}
+	if (!s->errnum && s->hash && dk_hash_update(s->hash, p, n, NULL))
+		s->errnum = ENOMEM;
+	s->off += (off_t)done;
+	if (s->off - s->flushed >= FLUSH_STEP) {
+		sync_file_range(s->fd, s->flushed, s->off - s->flushed, SYNC_FILE_RANGE_WRITE);
+		s->flushed = s->off;
+	}
 	return (la_ssize_t)n;
 }
 
-int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, struct dk_err *err)
+int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, unsigned flags,
+		  unsigned char *sha256, struct dk_err *err)
 {
 	struct walk w = { NULL, 0, 0, err };
 	struct dk_buf path = DK_BUF_INIT, tmp = DK_BUF_INIT;
@@ -300,7 +380,10 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 	int rootfd, fd = -1, r;
 	struct stat st;
 	locale_t cloc = (locale_t)0, old;
-	struct sink sink = { -1, 0 };
+	struct sink sink = { -1, 0, 0, 0, NULL };
+	struct dk_hash hash;
+	struct remover rm = { .w = &w };
+	bool hashing = false, removing = false;
 
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -339,6 +422,12 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 	if ((r = set_filter(a, c, err)))
 		goto out;
 	sink.fd = fd;
+	if (sha256) {
+		if ((r = dk_hash_init(&hash, DK_SHA256, err)))
+			goto out;
+		hashing = true;
+		sink.hash = &hash;
+	}
 	/* As archive_write_open_fd does for a regular file: no padding after the last (compressed) byte. */
 	archive_write_set_bytes_in_last_block(a, 1);
 	if (archive_write_open(a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK) {
@@ -354,9 +443,22 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 		r = dk_err_set(err, DK_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (flags & DK_PACK_CONSUME) {
+		rm.rootfd = rootfd;
+		pthread_mutex_init(&rm.mu, NULL);
+		pthread_cond_init(&rm.cv, NULL);
+		removing = pthread_create(&rm.thread, NULL, remove_packed, &rm) == 0;
+		if (!removing) {
+			pthread_mutex_destroy(&rm.mu);
+			pthread_cond_destroy(&rm.cv);
+		}
+	}
 	old = uselocale(cloc);
-	for (size_t i = 0; i < w.n && !r && !sink.errnum; i++)
+	for (size_t i = 0; i < w.n && !r && !sink.errnum; i++) {
 		r = write_entry(a, e, rootfd, &w.v[i], epoch, out, buf, 1 << 16, err);
+		if (removing && !r)
+			remover_mark(&rm, i + 1, false);
+	}
 	if (archive_write_close(a) != ARCHIVE_OK && !r)
 		r = dk_err_set(err, DK_EIO, "%s: %s", tmp.data, archive_error_string(a));
 	if (!r && sink.errnum)
@@ -364,6 +466,8 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 			       "%s: write: %s", out, strerror(sink.errnum));
 	uselocale(old);
 	if (r)
+		goto out;
+	if (hashing && (r = dk_hash_final(&hash, sha256, err)))
 		goto out;
 	if (fchmod(fd, 0644) || fsync(fd)) {
 		r = dk_err_errno(err, "%s", tmp.data);
@@ -378,6 +482,14 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 	if (rename(tmp.data, out))
 		r = dk_err_errno(err, "%s", out);
 out:
+	if (removing) {
+		remover_mark(&rm, rm.upto, true);
+		pthread_join(rm.thread, NULL);
+		pthread_mutex_destroy(&rm.mu);
+		pthread_cond_destroy(&rm.cv);
+	}
+	if (hashing)
+		dk_hash_release(&hash);
 	if (a)
 		archive_write_free(a);
 	if (e)

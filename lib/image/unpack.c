@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -106,36 +107,22 @@ int dk_openat_beneath(int rootfd, const char *path, int flags, unsigned mode)
 	return open_walk(rootfd, path, flags, mode);
 }
 
+struct queue;
+
 struct unpack {
 	int rootfd;
 	const struct dk_image_pkg *p;
 	unsigned flags;
 	bool owners; /* running as root: numeric owners kept */
-	struct archive *outer;
+	struct queue *q;
 	const char *member; /* the ar member being read (control.tar.xz, data.tar.xz...), for messages */
+	char member_buf[64];
 	char *dir;          /* the parent directory dirfd is open on, relative to the root */
 	int dirfd;
 	struct dk_buf list;    /* PKG.list */
 	struct dk_buf control; /* the control members to install: NAME, NUL, mode and size (binary), bytes */
-	char buf[1 << 16];
 	struct dk_err *err;
 };
-
-static la_ssize_t member_read(struct archive *a, void *ctx, const void **buf)
-{
-	struct unpack *u = ctx;
-	size_t size;
-	la_int64_t off;
-	int rc = archive_read_data_block(u->outer, buf, &size, &off);
-
-	if (rc == ARCHIVE_EOF)
-		return 0;
-	if (rc != ARCHIVE_OK) {
-		archive_set_error(a, EINVAL, "%s", archive_error_string(u->outer));
-		return -1;
-	}
-	return (la_ssize_t)size;
-}
 
 /*
  * The member's path made relative and clean: "./usr//bin/" is "usr/bin", "." and "./" are "".
@@ -264,9 +251,14 @@ static int put_file(struct unpack *u, struct archive *a, struct archive_entry *e
 {
 	char tmp[NAME_MAX_LEN + 16];
 	const char *target = base;
-	la_ssize_t n;
-	int fd, r;
+	const void *data;
+	size_t size;
+	la_int64_t off, end = 0;
+	int fd, r, rc;
 
+	/* dpkg's tar reader has no sparse files either: a hole could stand for terabytes the packing reads. */
+	if (archive_entry_sparse_count(e) > 0)
+		return dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: sparse file refused", u->p->name, u->member, name);
 	fd = openat(u->dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		if ((r = tmp_name(u, base, tmp, sizeof(tmp), name)))
@@ -276,13 +268,20 @@ static int put_file(struct unpack *u, struct archive *a, struct archive_entry *e
 	}
 	if (fd < 0)
 		return sys_fail(u, name, "cannot create");
-	while ((n = archive_read_data(a, u->buf, sizeof(u->buf))) > 0) {
-		if (write_all(fd, u->buf, (size_t)n)) {
+	/* Blocks straight from the tar reader's buffer; without holes (refused above) they follow each other. */
+	while ((rc = archive_read_data_block(a, &data, &size, &off)) == ARCHIVE_OK) {
+		if (off != end) {
+			r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: data out of order", u->p->name, u->member,
+				       name);
+			goto fail;
+		}
+		if (write_all(fd, data, size)) {
 			r = sys_fail(u, name, "write");
 			goto fail;
 		}
+		end += (la_int64_t)size;
 	}
-	if (n < 0) {
+	if (rc != ARCHIVE_EOF) {
 		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s: %s", u->p->name, u->member, name,
 			       archive_error_string(a));
 		goto fail;
@@ -472,17 +471,314 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 	return dk_buf_addc(&u->list, '\n');
 }
 
-static struct archive *open_control(struct unpack *u)
+/*
+ * Decompression runs in other threads, ahead of the writer and across
+ * packages: each decoder takes every DECODERS-th package, walks its members
+ * in dpkg's order and queues the decompressed control.tar and data.tar as
+ * chunks, while the calling thread parses the tar streams and creates the
+ * files, still one at a time in package and archive order, so the result
+ * does not depend on scheduling. xz alone takes longer than all the file
+ * system calls; run one after the other per package, small packages would
+ * also leave a core idle at every start and end. Each queue holds at most
+ * QUEUE_MAX bytes, whatever the input.
+ */
+#define DECODERS 2
+#define QUEUE_MAX ((size_t)32 << 20)
+#define CHUNK_SIZE ((size_t)256 << 10)
+
+enum event {
+	EV_MEMBER, /* a stream starts: code 0 control.tar, 1 data.tar; data holds the member's name */
+	EV_BYTES,  /* the stream's next bytes */
+	EV_END,    /* the stream ends */
+	EV_FAIL,   /* the stream cannot be decompressed: data holds why */
+	EV_ERROR,  /* the package is refused: code and the whole message */
+	EV_DONE,   /* the package's members are all queued */
+};
+
+struct chunk {
+	struct chunk *next;
+	enum event ev;
+	int code;
+	size_t len;
+	char data[];
+};
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *head, *tail, *cur; /* cur: the chunk the reader's bytes point into */
+	size_t bytes;
+	bool stop, finished;
+	bool ended; /* the reader has seen its stream's EV_END or EV_FAIL */
+	const struct dk_image_pkg *pkgs;
+	size_t first, n; /* this decoder's packages: first, first + DECODERS, ... below n */
+	unsigned flags;
+	struct archive *outer; /* the decoder's ar reader */
+	pthread_t thread;
+};
+
+static struct chunk *chunk_new(enum event ev, int code, size_t cap)
+{
+	struct chunk *c = malloc(sizeof(*c) + cap + 1);
+
+	if (c)
+		*c = (struct chunk){ .ev = ev, .code = code };
+	return c;
+}
+
+/* Queue c (consumed); false when the reader has stopped or memory ran out. */
+static bool push(struct queue *q, struct chunk *c)
+{
+	if (!c)
+		return false;
+	pthread_mutex_lock(&q->mu);
+	while (q->bytes >= QUEUE_MAX && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->mu);
+		free(c);
+		return false;
+	}
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->bytes += c->len;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}
+
+static bool push_msg(struct queue *q, enum event ev, int code, const char *fmt, ...) DK_PRINTF(4, 5);
+static bool push_msg(struct queue *q, enum event ev, int code, const char *fmt, ...)
+{
+	struct chunk *c = chunk_new(ev, code, 512);
+	va_list ap;
+
+	if (!c)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(c->data, 512, fmt, ap);
+	va_end(ap);
+	return push(q, c);
+}
+
+/* The next chunk, or NULL when the decoder has gone (out of memory). */
+static struct chunk *take(struct queue *q)
+{
+	struct chunk *c;
+
+	free(q->cur);
+	q->cur = NULL;
+	pthread_mutex_lock(&q->mu);
+	while (!q->head && !q->finished)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if ((c = q->head)) {
+		q->head = c->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->bytes -= c->len;
+		pthread_cond_broadcast(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	q->cur = c;
+	return c;
+}
+
+static la_ssize_t member_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct archive *outer = ctx;
+	size_t size;
+	la_int64_t off;
+	int rc = archive_read_data_block(outer, buf, &size, &off);
+
+	if (rc == ARCHIVE_EOF)
+		return 0;
+	if (rc != ARCHIVE_OK) {
+		archive_set_error(a, EINVAL, "%s", archive_error_string(outer));
+		return -1;
+	}
+	return (la_ssize_t)size;
+}
+
+/* Queue the current ar member decompressed; false when the reader has stopped or memory ran out. */
+static bool decode_member(struct queue *q, bool data)
 {
 	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct chunk *c = NULL;
+	la_ssize_t n = -1;
+	bool ok = false, live = true;
 
 	if (!a)
-		return NULL;
+		return false;
 	archive_read_support_filter_gzip(a);
 	archive_read_support_filter_xz(a);
 	archive_read_support_filter_zstd(a);
+	if (data) {
+		archive_read_support_filter_bzip2(a);
+		archive_read_support_filter_lzma(a);
+	}
+	archive_read_support_format_raw(a);
+	if (archive_read_open(a, q->outer, NULL, member_read, NULL) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		for (;;) {
+			if (!c && !(c = chunk_new(EV_BYTES, 0, CHUNK_SIZE))) {
+				live = false;
+				break;
+			}
+			n = archive_read_data(a, c->data + c->len, CHUNK_SIZE - c->len);
+			if (n > 0)
+				c->len += (size_t)n;
+			if (c->len && (n <= 0 || c->len == CHUNK_SIZE)) {
+				live = push(q, c);
+				c = NULL;
+				if (!live)
+					break;
+			}
+			if (n <= 0)
+				break;
+		}
+		ok = n == 0;
+	}
+	free(c);
+	if (live)
+		live = ok ? push_msg(q, EV_END, 0, "%s", "")
+			  : push_msg(q, EV_FAIL, 0, "%s",
+				     archive_error_string(a) ? archive_error_string(a) : "cannot decompress");
+	archive_read_free(a);
+	return live;
+}
+
+static bool member_is(const char *p, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(p, base, n))
+		return false;
+	p += n;
+	return !*p || !strcmp(p, ".gz") || !strcmp(p, ".xz") || !strcmp(p, ".zst") ||
+	       (!strcmp(base, "data.tar") && (!strcmp(p, ".bz2") || !strcmp(p, ".lzma")));
+}
+
+/* One package's members in dpkg's order: debian-binary, control.tar*, data.tar*; '_' members may stand between. */
+static bool decode_pkg(struct queue *q, const struct dk_image_pkg *p)
+{
+	struct archive_entry *e;
+	char member[64], head[64];
+	int rc = ARCHIVE_OK, idx = 0;
+	bool control = false, data = false, live = true;
+
+	if (!(q->outer = archive_read_new()))
+		return false;
+	archive_read_support_format_ar(q->outer);
+	if (archive_read_open_filename(q->outer, p->deb, 1 << 16) != ARCHIVE_OK) {
+		live = push_msg(q, EV_ERROR, DK_EINPUT, "%s: %s: %s", p->name, p->deb,
+				archive_error_string(q->outer));
+		goto out;
+	}
+	while (!data && (rc = archive_read_next_header(q->outer, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+
+		snprintf(member, sizeof(member), "%s", name ? name : "");
+		if (idx++ == 0) {
+			la_ssize_t n = archive_read_data(q->outer, head, sizeof(head));
+
+			if (strcmp(member, "debian-binary") || n < 4 || memcmp(head, "2.", 2)) {
+				live = push_msg(q, EV_ERROR, DK_EINPUT, "%s: not a .deb (no debian-binary 2.x first)",
+						p->name);
+				goto out;
+			}
+		} else if (member[0] == '_') {
+			continue;
+		} else if (!control && member_is(member, "control.tar")) {
+			control = true;
+			if ((q->flags & DK_UNPACK_DPKG_INFO) &&
+			    !(live = push_msg(q, EV_MEMBER, 0, "%s", member) && decode_member(q, false)))
+				goto out;
+		} else if (control && member_is(member, "data.tar")) {
+			data = true;
+			if (!(live = push_msg(q, EV_MEMBER, 1, "%s", member) && decode_member(q, true)))
+				goto out;
+		} else {
+			live = push_msg(q, EV_ERROR, DK_EINPUT, "%s: unexpected member '%s' before %s", p->name,
+					member, control ? "data.tar" : "control.tar");
+			goto out;
+		}
+	}
+	if (!data) {
+		if (rc != ARCHIVE_EOF)
+			live = push_msg(q, EV_ERROR, DK_EINPUT, "%s: %s", p->name,
+					idx == 0 ? "not a .deb (not an ar archive)" : archive_error_string(q->outer));
+		else
+			live = push_msg(q, EV_ERROR, DK_EINPUT, "%s: not a .deb (no %s member)", p->name,
+					control ? "data.tar" : "control.tar");
+		goto out;
+	}
+	live = push_msg(q, EV_DONE, 0, "%s", "");
+out:
+	archive_read_free(q->outer);
+	q->outer = NULL;
+	return live;
+}
+
+static void *decoder(void *arg)
+{
+	struct queue *q = arg;
+
+	for (size_t i = q->first; i < q->n && decode_pkg(q, &q->pkgs[i]); i += DECODERS)
+		;
+	pthread_mutex_lock(&q->mu);
+	q->finished = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* The tar reader's input: the bytes of the current stream, up to its EV_END. */
+static la_ssize_t stream_read(struct archive *a, void *ctx, const void **out)
+{
+	struct queue *q = ctx;
+	struct chunk *c;
+
+	if (q->ended)
+		return 0;
+	if (!(c = take(q))) {
+		q->ended = true;
+		archive_set_error(a, ENOMEM, "out of memory");
+		return -1;
+	}
+	switch (c->ev) {
+	case EV_BYTES:
+		*out = c->data;
+		return (la_ssize_t)c->len;
+	case EV_END:
+		q->ended = true;
+		return 0;
+	case EV_FAIL:
+		q->ended = true;
+		archive_set_error(a, EINVAL, "%s", c->data);
+		return -1;
+	default:
+		q->ended = true;
+		archive_set_error(a, EINVAL, "the decompressor lost its place");
+		return -1;
+	}
+}
+
+/* A tar reader on the current stream; the caller drains it with stream_close. */
+static struct archive *stream_open(struct unpack *u)
+{
+	struct archive *a = archive_read_new();
+
+	u->q->ended = false;
+	if (!a) {
+		dk_err_set(u->err, DK_ENOMEM, "%s: out of memory", u->p->name);
+		return NULL;
+	}
 	archive_read_support_format_tar(a);
-	if (archive_read_open(a, u, NULL, member_read, NULL) != ARCHIVE_OK) {
+	if (archive_read_open(a, u->q, NULL, stream_read, NULL) != ARCHIVE_OK) {
 		dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
@@ -490,158 +786,35 @@ static struct archive *open_control(struct unpack *u)
 	return a;
 }
 
-/*
- * data.tar is decompressed by a second thread into a ring the tar reader
- * drains: xz or zstd decompression overlaps the file system calls, which
- * are the other half of the time. The files are still written by one
- * thread in archive order, so the result does not depend on scheduling.
- */
-#define RING_SIZE ((size_t)4 << 20)
-
-struct ring {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *buf;
-	size_t head, len;
-	bool eof, stop, failed;
-	char msg[256];
-	struct unpack *u;
-	char chunk[1 << 16]; /* the consumer's view of what it took */
-};
-
-static void *decompress(void *arg)
+/* Skip what the tar reader left of its stream (padding after the end blocks) up to EV_END. */
+static void stream_close(struct unpack *u, struct archive *a)
 {
-	struct ring *r = arg;
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	char buf[1 << 16];
-	la_ssize_t n = -1;
-	bool ok = false;
-
-	if (a) {
-		archive_read_support_filter_gzip(a);
-		archive_read_support_filter_xz(a);
-		archive_read_support_filter_zstd(a);
-		archive_read_support_filter_bzip2(a);
-		archive_read_support_filter_lzma(a);
-		archive_read_support_format_raw(a);
-	}
-	if (a && archive_read_open(a, r->u, NULL, member_read, NULL) == ARCHIVE_OK &&
-	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
-			size_t off = 0;
-
-			pthread_mutex_lock(&r->mu);
-			while (off < (size_t)n && !r->stop) {
-				size_t tail, room;
-
-				while (r->len == RING_SIZE && !r->stop)
-					pthread_cond_wait(&r->cv, &r->mu);
-				tail = (r->head + r->len) % RING_SIZE;
-				room = RING_SIZE - r->len;
-				if (room > RING_SIZE - tail)
-					room = RING_SIZE - tail;
-				if (room > (size_t)n - off)
-					room = (size_t)n - off;
-				memcpy(r->buf + tail, buf + off, room);
-				r->len += room;
-				off += room;
-				pthread_cond_broadcast(&r->cv);
-			}
-			if (r->stop) {
-				pthread_mutex_unlock(&r->mu);
-				break;
-			}
-			pthread_mutex_unlock(&r->mu);
-		}
-		ok = n == 0;
-	}
-	pthread_mutex_lock(&r->mu);
-	if (!ok && !r->stop) {
-		r->failed = true;
-		snprintf(r->msg, sizeof(r->msg), "%s", a && archive_error_string(a) ? archive_error_string(a)
-										 : "cannot decompress");
-	}
-	r->eof = true;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
 	if (a)
 		archive_read_free(a);
-	return NULL;
-}
+	while (!u->q->ended) {
+		struct chunk *c = take(u->q);
 
-static la_ssize_t ring_read(struct archive *a, void *ctx, const void **out)
-{
-	struct ring *r = ctx;
-	size_t n;
-
-	pthread_mutex_lock(&r->mu);
-	while (r->len == 0 && !r->eof)
-		pthread_cond_wait(&r->cv, &r->mu);
-	if (r->len == 0 && r->failed) {
-		archive_set_error(a, EINVAL, "%s", r->msg);
-		pthread_mutex_unlock(&r->mu);
-		return -1;
+		if (!c || c->ev != EV_BYTES)
+			u->q->ended = true;
 	}
-	n = r->len < sizeof(r->chunk) ? r->len : sizeof(r->chunk);
-	if (n > RING_SIZE - r->head)
-		n = RING_SIZE - r->head;
-	memcpy(r->chunk, r->buf + r->head, n);
-	r->head = (r->head + n) % RING_SIZE;
-	r->len -= n;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	*out = r->chunk;
-	return (la_ssize_t)n;
 }
 
 static int unpack_data(struct unpack *u)
 {
 	struct dk_buf path = DK_BUF_INIT, scratch = DK_BUF_INIT;
-	struct ring *ring = calloc(1, sizeof(*ring));
 	struct archive_entry *e;
-	struct archive *a = NULL;
-	pthread_t thread;
-	bool started = false;
+	struct archive *a;
 	int r = 0, rc;
 
-	if (!ring || !(ring->buf = malloc(RING_SIZE)) || !(a = archive_read_new())) {
-		r = dk_err_set(u->err, DK_ENOMEM, "%s: out of memory", u->p->name);
-		goto out;
-	}
-	ring->u = u;
-	pthread_mutex_init(&ring->mu, NULL);
-	pthread_cond_init(&ring->cv, NULL);
-	if (pthread_create(&thread, NULL, decompress, ring)) {
-		r = dk_err_set(u->err, DK_EIO, "%s: cannot start a thread", u->p->name);
-		goto out;
-	}
-	started = true;
-	archive_read_support_format_tar(a);
-	if (archive_read_open(a, ring, NULL, ring_read, NULL) != ARCHIVE_OK) {
-		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
-		goto out;
-	}
+	if (!(a = stream_open(u)))
+		return u->err && u->err->code ? u->err->code : DK_EINPUT;
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK)
 		if ((r = unpack_entry(u, a, e, &path, &scratch)))
 			goto out;
 	if (rc != ARCHIVE_EOF)
 		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
 out:
-	if (started) {
-		pthread_mutex_lock(&ring->mu);
-		ring->stop = true;
-		pthread_cond_broadcast(&ring->cv);
-		pthread_mutex_unlock(&ring->mu);
-		pthread_join(thread, NULL);
-		pthread_mutex_destroy(&ring->mu);
-		pthread_cond_destroy(&ring->cv);
-	}
-	if (a)
-		archive_read_free(a);
-	if (ring)
-		free(ring->buf);
-	free(ring);
+	stream_close(u, a);
 	dk_buf_release(&path);
 	dk_buf_release(&scratch);
 	return r;
@@ -665,13 +838,14 @@ static int read_control(struct unpack *u)
 {
 	struct archive_entry *e;
 	struct archive *a;
+	char buf[1 << 14];
 	int r = 0, rc;
 
-	if (!(a = open_control(u)))
-		return u->err && u->err->code ? u->err->code : dk_err_set(u->err, DK_ENOMEM, "out of memory");
+	if (!(a = stream_open(u)))
+		return u->err && u->err->code ? u->err->code : DK_EINPUT;
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(e);
-		la_ssize_t n;
+		la_ssize_t n = 0;
 		unsigned mode = archive_entry_perm(e) & 0777;
 		size_t start;
 
@@ -684,23 +858,23 @@ static int read_control(struct unpack *u)
 		dk_buf_add(&u->control, &mode, sizeof(mode));
 		start = u->control.len;
 		dk_buf_add(&u->control, &(size_t){ 0 }, sizeof(size_t));
-		while ((n = archive_read_data(a, u->buf, sizeof(u->buf))) > 0)
-			dk_buf_add(&u->control, u->buf, (size_t)n);
-		if (n < 0) {
-			rc = ARCHIVE_FATAL;
-			break;
-		}
+		while (!u->control.failed && (n = archive_read_data(a, buf, sizeof(buf))) > 0)
+			dk_buf_add(&u->control, buf, (size_t)n);
 		if (u->control.failed) {
 			r = dk_err_set(u->err, DK_EINPUT, "%s: %s: control members larger than %zu MiB", u->p->name,
 				       u->member, CONTROL_MAX >> 20);
 			goto out;
+		}
+		if (n < 0) {
+			rc = ARCHIVE_FATAL;
+			break;
 		}
 		memcpy(u->control.data + start, &(size_t){ u->control.len - start - sizeof(size_t) }, sizeof(size_t));
 	}
 	if (rc != ARCHIVE_EOF)
 		r = dk_err_set(u->err, DK_EINPUT, "%s: %s: %s", u->p->name, u->member, archive_error_string(a));
 out:
-	archive_read_free(a);
+	stream_close(u, a);
 	return r;
 }
 
@@ -819,95 +993,96 @@ static int write_infos(struct unpack *u)
 	return r;
 }
 
-static bool member_is(const char *p, const char *base)
-{
-	size_t n = strlen(base);
 
-	if (strncmp(p, base, n))
-		return false;
-	p += n;
-	return !*p || !strcmp(p, ".gz") || !strcmp(p, ".xz") || !strcmp(p, ".zst") ||
-	       (!strcmp(base, "data.tar") && (!strcmp(p, ".bz2") || !strcmp(p, ".lzma")));
+/* The writer's side of one package: its streams as the decoder queued them, then its info files. */
+static int unpack_one(struct unpack *u)
+{
+	struct chunk *c;
+	int r;
+
+	while ((c = take(u->q)) && c->ev != EV_DONE) {
+		bool data = c->code != 0;
+
+		if (c->ev == EV_ERROR)
+			return dk_err_set(u->err, c->code, "%s", c->data);
+		if (c->ev != EV_MEMBER)
+			return dk_err_set(u->err, DK_EINTERNAL, "%s: the decompressor lost its place", u->p->name);
+		snprintf(u->member_buf, sizeof(u->member_buf), "%s", c->data);
+		u->member = u->member_buf;
+		if ((r = data ? unpack_data(u) : read_control(u)))
+			return r;
+	}
+	if (!c)
+		return dk_err_set(u->err, DK_ENOMEM, "%s: out of memory", u->p->name);
+	return (u->flags & DK_UNPACK_DPKG_INFO) ? write_infos(u) : 0;
+}
+
+static void queue_stop(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->thread, NULL);
+	free(q->cur);
+	for (struct chunk *c = q->head, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
+			int (*after)(void *ctx, size_t done), void *ctx, struct dk_err *err)
+{
+	struct queue *q = calloc(DECODERS, sizeof(*q));
+	char *dir = malloc(NAME_MAX_LEN + 1);
+	bool owners = geteuid() == 0;
+	size_t nq = 0;
+	int r = 0;
+
+	if (!q || !dir) {
+		free(q);
+		free(dir);
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	}
+	for (; nq < DECODERS && nq < n; nq++) {
+		q[nq].pkgs = pkgs;
+		q[nq].first = nq;
+		q[nq].n = n;
+		q[nq].flags = flags;
+		pthread_mutex_init(&q[nq].mu, NULL);
+		pthread_cond_init(&q[nq].cv, NULL);
+		if (pthread_create(&q[nq].thread, NULL, decoder, &q[nq])) {
+			pthread_mutex_destroy(&q[nq].mu);
+			pthread_cond_destroy(&q[nq].cv);
+			r = dk_err_set(err, DK_EIO, "%s: cannot start a thread", pkgs[nq].name);
+			break;
+		}
+	}
+	for (size_t i = 0; i < n && !r; i++) {
+		struct unpack u = { .rootfd = rootfd, .p = &pkgs[i], .flags = flags, .owners = owners,
+				    .q = &q[i % DECODERS], .member = "", .dir = dir, .dirfd = -1, .err = err };
+
+		dk_buf_init(&u.list, 0);
+		dk_buf_init(&u.control, CONTROL_MAX);
+		r = unpack_one(&u);
+		if (u.dirfd >= 0)
+			close(u.dirfd);
+		dk_buf_release(&u.list);
+		dk_buf_release(&u.control);
+		if (!r && after)
+			r = after(ctx, i + 1);
+	}
+	while (nq)
+		queue_stop(&q[--nq]);
+	free(q);
+	free(dir);
+	return r;
 }
 
 int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, struct dk_err *err)
 {
-	struct unpack *u = calloc(1, sizeof(*u));
-	struct archive_entry *e;
-	char member[64];
-	int r = 0, rc, idx = 0;
-	bool control = false, data = false;
-
-	if (!u || !(u->dir = malloc(NAME_MAX_LEN + 1))) {
-		free(u);
-		return dk_err_set(err, DK_ENOMEM, "%s: out of memory", p->name);
-	}
-	u->rootfd = rootfd;
-	u->p = p;
-	u->flags = flags;
-	u->owners = geteuid() == 0;
-	u->dirfd = -1;
-	u->err = err;
-	dk_buf_init(&u->list, 0);
-	dk_buf_init(&u->control, CONTROL_MAX);
-	u->member = "";
-	if (!(u->outer = archive_read_new())) {
-		r = dk_err_set(err, DK_ENOMEM, "%s: out of memory", p->name);
-		goto out;
-	}
-	archive_read_support_format_ar(u->outer);
-	if (archive_read_open_filename(u->outer, p->deb, 1 << 16) != ARCHIVE_OK) {
-		r = dk_err_set(err, DK_EINPUT, "%s: %s: %s", p->name, p->deb, archive_error_string(u->outer));
-		goto out;
-	}
-	/* dpkg's order: debian-binary, control.tar*, data.tar*; only names starting with '_' may stand between. */
-	while (!data && (rc = archive_read_next_header(u->outer, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e);
-
-		snprintf(member, sizeof(member), "%s", name ? name : "");
-		u->member = member;
-		if (idx++ == 0) {
-			la_ssize_t n = archive_read_data(u->outer, u->buf, 64);
-
-			if (strcmp(member, "debian-binary") || n < 4 || memcmp(u->buf, "2.", 2)) {
-				r = dk_err_set(err, DK_EINPUT, "%s: not a .deb (no debian-binary 2.x first)", p->name);
-				goto out;
-			}
-		} else if (member[0] == '_') {
-			continue;
-		} else if (!control && member_is(member, "control.tar")) {
-			control = true;
-			if ((flags & DK_UNPACK_DPKG_INFO) && (r = read_control(u)))
-				goto out;
-		} else if (control && member_is(member, "data.tar")) {
-			data = true;
-			if ((r = unpack_data(u)))
-				goto out;
-		} else {
-			r = dk_err_set(err, DK_EINPUT, "%s: unexpected member '%s' before %s", p->name, member,
-				       control ? "data.tar" : "control.tar");
-			goto out;
-		}
-	}
-	if (!data) {
-		if (rc != ARCHIVE_EOF)
-			r = dk_err_set(err, DK_EINPUT, "%s: %s", p->name,
-				       idx == 0 ? "not a .deb (not an ar archive)" : archive_error_string(u->outer));
-		else
-			r = dk_err_set(err, DK_EINPUT, "%s: not a .deb (no %s member)", p->name,
-				       control ? "data.tar" : "control.tar");
-		goto out;
-	}
-	if (flags & DK_UNPACK_DPKG_INFO)
-		r = write_infos(u);
-out:
-	if (u->outer)
-		archive_read_free(u->outer);
-	if (u->dirfd >= 0)
-		close(u->dirfd);
-	dk_buf_release(&u->list);
-	dk_buf_release(&u->control);
-	free(u->dir);
-	free(u);
-	return r;
+	return dk_image_unpack_all(rootfd, p, 1, flags, NULL, NULL, err);
 }

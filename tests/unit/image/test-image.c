@@ -15,6 +15,7 @@
 
 #include <debkeep/buf.h>
 #include <debkeep/err.h>
+#include <debkeep/hash.h>
 #include <debkeep/image.h>
 
 #include "tap.h"
@@ -37,6 +38,10 @@ static void tar_of(const struct ent *v, size_t n, struct dk_buf *out)
 	static char mem[1 << 20];
 
 	archive_write_set_format_ustar(a);
+	/* Only pax has sparse files. */
+	for (size_t i = 0; i < n; i++)
+		if (v[i].type == 's')
+			archive_write_set_format_pax(a);
 	archive_write_open_memory(a, mem, sizeof(mem), &used);
 	for (size_t i = 0; i < n; i++) {
 		archive_entry_clear(e);
@@ -48,6 +53,11 @@ static void tar_of(const struct ent *v, size_t n, struct dk_buf *out)
 		case 'f':
 			archive_entry_set_filetype(e, AE_IFREG);
 			archive_entry_set_size(e, (la_int64_t)strlen(v[i].arg));
+			break;
+		case 's':
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, (la_int64_t)1 << 40);
+			archive_entry_sparse_add_entry(e, 0, (la_int64_t)strlen(v[i].arg));
 			break;
 		case 'd':
 			archive_entry_set_filetype(e, AE_IFDIR);
@@ -70,7 +80,7 @@ static void tar_of(const struct ent *v, size_t n, struct dk_buf *out)
 		}
 		archive_entry_set_perm(e, v[i].mode ? v[i].mode : (v[i].type == 'd' ? 0755 : 0644));
 		archive_write_header(a, e);
-		if (v[i].type == 'f')
+		if (v[i].type == 'f' || v[i].type == 's')
 			archive_write_data(a, v[i].arg, strlen(v[i].arg));
 	}
 	archive_write_close(a);
@@ -247,6 +257,7 @@ static void test_hostile(void)
 	};
 	static const struct ent dev[] = { { 'c', "./dev-null", NULL, 0666 } };
 	static const struct ent fifo[] = { { 'p', "./fifo", NULL, 0644 } };
+	static const struct ent sparse[] = { { 's', "./sparse", "one byte and a terabyte of hole", 0 } };
 	static const struct {
 		const char *what;
 		const struct ent *v;
@@ -263,6 +274,7 @@ static void test_hostile(void)
 		{ "device node in extract mode", dev, 1,
 		  "t: data.tar: ./dev-null: device node refused in extract mode" },
 		{ "fifo in extract mode", fifo, 1, "t: data.tar: ./fifo: fifo refused in extract mode" },
+		{ "sparse file", sparse, 1, "t: data.tar: ./sparse: sparse file refused" },
 	};
 	char root[512], deb[512], path[600];
 	struct dk_err err = DK_ERR_INIT;
@@ -379,6 +391,14 @@ static void make_tree(const char *root, bool reverse, time_t later)
 	umask(022);
 }
 
+static int non_dirs;
+
+static int count_non_dir(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	non_dirs += type != FTW_D && type != FTW_DNR;
+	return 0;
+}
+
 /* Lines as TAP comments. */
 static void diag(const char *text)
 {
@@ -421,6 +441,7 @@ static void test_normalise_pack(void)
 	struct dk_err err = DK_ERR_INIT;
 	char root[512], path[600], out1[512], out2[512], out3[512];
 	static const char *const exts[] = { "", ".zst", ".xz" };
+	unsigned char sha[32], sha_file[32];
 	struct stat st;
 
 	snprintf(root, sizeof(root), "%s/tree", tmp);
@@ -442,32 +463,44 @@ static void test_normalise_pack(void)
 			diag(log.data);
 		}
 		snprintf(out1, sizeof(out1), "%s/one.tar%s", tmp, exts[c]);
-		is_int(dk_image_pack(root, out1, (enum dk_image_compress)c, epoch, &err), 0, "pack %s: %s", exts[c],
-		       err.msg);
+		is_int(dk_image_pack(root, out1, (enum dk_image_compress)c, epoch, 0, NULL, &err), 0, "pack %s: %s",
+		       exts[c], err.msg);
 		sleep(c == 0 ? 1 : 0);
 		make_tree(root, true, time(NULL) + 100);
 		is_int(dk_image_normalise(root, epoch, NULL, NULL, &err), 0, "normalise again");
 		snprintf(out2, sizeof(out2), "%s/two.tar%s", tmp, exts[c]);
-		is_int(dk_image_pack(root, out2, (enum dk_image_compress)c, epoch, &err), 0, "pack again");
+		is_int(dk_image_pack(root, out2, (enum dk_image_compress)c, epoch, 0, sha, &err), 0, "pack again");
+		ok(dk_hash_file(DK_SHA256, out2, sha_file, NULL) == 0 && memcmp(sha, sha_file, 32) == 0,
+		   "the SHA-256 pack gives is the written file's (%s)", c ? exts[c] : "plain");
 		ok(same_file(out1, out2), "same tree, other order, umask and times: same bytes (%s)",
 		   c ? exts[c] : "plain");
 	}
 	/* Without normalise, the clamping in pack alone still gives the same bytes. */
 	make_tree(root, false, time(NULL));
 	snprintf(out1, sizeof(out1), "%s/three.tar", tmp);
-	dk_image_pack(root, out1, DK_IMAGE_PLAIN, epoch, &err);
+	dk_image_pack(root, out1, DK_IMAGE_PLAIN, epoch, 0, NULL, &err);
 	make_tree(root, true, time(NULL) + 50);
 	put(root, "var/log/dpkg.log", "log one, longer\n", 0644, time(NULL) + 50);
 	snprintf(out3, sizeof(out3), "%s/four.tar", tmp);
-	dk_image_pack(root, out3, DK_IMAGE_PLAIN, epoch, &err);
+	dk_image_pack(root, out3, DK_IMAGE_PLAIN, epoch, 0, NULL, &err);
 	ok(same_file(out1, out3), "pack alone clamps times and sorts: same bytes");
+	make_tree(root, false, time(NULL));
+	snprintf(out3, sizeof(out3), "%s/five.tar", tmp);
+	is_int(dk_image_pack(root, out3, DK_IMAGE_PLAIN, epoch, DK_PACK_CONSUME, NULL, &err), 0, "pack consuming: %s",
+	       err.msg);
+	ok(same_file(out1, out3), "consuming the root: same bytes");
+	non_dirs = 0;
+	nftw(root, count_non_dir, 16, FTW_PHYS);
+	snprintf(path, sizeof(path), "%s/usr/bin", root);
+	ok(non_dirs == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode), "consumed: only the directories are left");
 	snprintf(path, sizeof(path), "tar -tvf %s/one.tar > %s/listing", tmp, tmp);
 	ok(system(path) == 0, "tar reads the image");
 	snprintf(path, sizeof(path), "%s/listing", tmp);
 	diag(slurp(path));
 	snprintf(path, sizeof(path), "%s/one.tar.tmp-%ld", tmp, (long)getpid());
 	ok(stat(path, &st) != 0, "no temporary file left");
-	is_int(dk_image_pack("/nonexistent-root", out1, DK_IMAGE_PLAIN, epoch, &err), DK_EIO, "missing root fails");
+	is_int(dk_image_pack("/nonexistent-root", out1, DK_IMAGE_PLAIN, epoch, 0, NULL, &err), DK_EIO,
+	       "missing root fails");
 	dk_buf_release(&log);
 }
 
