@@ -27,8 +27,8 @@ trap cleanup EXIT
 # KEEP=1 leaves the temporary directory (and its logs) for a look after a failure.
 [ -z "${KEEP:-}" ] || trap - EXIT
 
-# shellcheck source=../../lib/tap.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tap.sh"
+# shellcheck source=../../lib/fixture.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/fixture.sh"
 dk() { "$debkeep" --root "$root" "$@"; }
 
 arch=$(dpkg --print-architecture)
@@ -163,22 +163,8 @@ dk publish s1 --prefix mine --suite stable --codename dkstable --sign "$fpr" --g
 ok $? "publishing again gives byte-identical Release and Sources"
 
 a=$tmp/apt
-mkdir -p "$a/state/lists/partial" "$a/cache/archives/partial" "$a/etc/trusted.gpg.d" "$a/etc/preferences.d" \
-	"$a/etc/apt.conf.d" "$a/etc/sources.list.d" "$tmp/get"
-: > "$a/status"
-echo "deb-src [signed-by=$tmp/key.gpg] file://$pub stable main" > "$a/etc/sources.list"
-cat > "$a/apt.conf" <<EOF
-Dir::State "$a/state";
-Dir::State::status "$a/status";
-Dir::Cache "$a/cache";
-Dir::Etc "$a/etc";
-Dir::Etc::Trusted "$a/etc/trusted.gpg";
-Dir::Etc::TrustedParts "$a/etc/trusted.gpg.d";
-APT::Architecture "$arch";
-APT::Architectures { "$arch"; };
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-EOF
+apt_private "$a" "$tmp/key.gpg" "file://$pub" stable && mkdir -p "$tmp/get" &&
+	echo "deb-src [signed-by=$tmp/key.gpg] file://$pub stable main" > "$a/etc/sources.list"
 APT_CONFIG=$a/apt.conf apt-get update > "$a/update.log" 2>&1 && ! grep -Eqi '^(W|E):' "$a/update.log"
 ok $? "apt-get update with a deb-src line, no warnings"
 (cd "$tmp/get" && APT_CONFIG=$a/apt.conf apt-get source --download-only dk-src-hello=1.0-1 dk-native > "$a/source.log" 2>&1) &&
