@@ -489,8 +489,12 @@ static int elf_read(struct elf *e, const unsigned char *p, size_t n)
 		s->nobits = type == 8;
 		if (type == 0)
 			continue;
-		if (!s->nobits && (s->off > n || s->size > n - s->off))
+		if (!s->nobits && (s->off > n || s->size > n - s->off)) {
+			free(e->s);
+			e->s = NULL;
+			e->n = 0;
 			return DK_NOTFOUND;
+		}
 		for (; name + k < strsize && k + 1 < sizeof(s->name) && p[stroff + name + k]; k++)
 			s->name[k] = (char)p[stroff + name + k];
 		s->name[k] = '\0';

@@ -479,7 +479,8 @@ static int graph_build(struct ctx *c, const struct dk_sbom_pkg **v, size_t n, st
 		scan_field(&w, "Provides", v[w.from]->provides, DK_REL_PROVIDES, add_provide);
 	if (c->r)
 		return c->r;
-	qsort(g->prov, g->nprov, sizeof(*g->prov), cmp_provide);
+	if (g->nprov > 1)
+		qsort(g->prov, g->nprov, sizeof(*g->prov), cmp_provide);
 	for (w.from = 0; w.from < n && !c->r; w.from++) {
 		size_t start = g->n, out = start;
 
