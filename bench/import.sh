@@ -2,7 +2,8 @@
 # import.sh - import of local .debs: debkeep import beside `reprepro includedeb` and `aptly repo add`
 # on the same files, then a snapshot of the imported set. Two inputs:
 #   real: the required+important+standard closure of bookworm amd64 (~260 .debs), fetched once with
-#         `apt-get download` through a private apt setup (tests/lib/apt-data.sh) into CACHE/debs/
+#         `apt-get download` through a private apt setup (tests/lib/apt-data.sh) into CACHE/debs-std/
+#         (not CACHE/debs/, whose ARCH/ subdirectories tests/lib/real-snapshot.sh fills)
 #   gen:  20,000 tiny generated .debs (ar + control.tar.gz + data.tar.gz written by a small Python
 #         helper, not dpkg-deb, which would take minutes), cached in CACHE/gen-debs-20000/
 # Each tool gets a fresh repository per run; prints the best wall time and its peak memory and the ratios.
@@ -23,7 +24,7 @@ index=$("$top/tests/lib/apt-data.sh" "$cache" amd64 bookworm)
 source "$top/tests/lib/apt-data.sh"
 apt_env "$cache" amd64 bookworm
 
-debs=$cache/debs
+debs=$cache/debs-std
 if [ ! -e "$debs/.complete" ]; then
 	printf 'release: bookworm\narchitectures: [amd64]\npriority: standard\npackages: []\n' >"$tmp/std.yaml"
 	"$debkeep" pkglist resolve "$tmp/std.yaml" --index "$index" --format list >"$tmp/std.list"
@@ -68,7 +69,10 @@ fi
 best() {
 	local setup=$1 run=$2 best_t="" best_m="" t m
 	for _ in $(seq "$runs"); do
-		rm -rf "$tmp/r"
+		# The previous run's root is set aside, not removed, until the end: on ext4 without a journal
+		# (this machine) new inodes skip those deleted in the last minutes one by one, which tripled
+		# the system time of whichever tool ran just after a removal.
+		[ ! -e "$tmp/r" ] || mv "$tmp/r" "$(mktemp -d "$tmp/old.XXXXXX")/"
 		mkdir -p "$tmp/r"
 		$setup
 		sync

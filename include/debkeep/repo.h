@@ -45,12 +45,16 @@ void dk_lock_release(int fd);
 void dk_store_path(const char *root, const char *sha256_hex, char *out, size_t n);
 
 /*
- * A batch of objects: each slot is written under tmp/ (slots may be filled
- * from several threads at once), then dk_store_batch_commit makes them
+ * A batch of objects: each slot is written as objects/ab/.obj-PID-SLOT-SHA256
+ * (a staging name: check passes over it, gc removes it once PID is gone;
+ * slots may be filled from several threads at once), or handed over as a
+ * file the caller staged under tmp/; then dk_store_batch_commit makes them
  * durable with one syncfs instead of an fsync per file, links them in under
  * their names (an object already present is already those bytes) and syncs
  * again so the names are durable before the database refers to them.
  */
+#define DK_STORE_STAGING ".obj-"
+
 struct dk_store_batch {
 	const char *root;
 	char **tmp; /* per slot: the staged file, or NULL */

@@ -190,6 +190,9 @@ static int scan_objects(struct checker *c, struct dk_err *err)
 
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
+			/* An object being staged, or left by a killed import: not an object yet; gc's to remove. */
+			if (!strncmp(e->d_name, DK_STORE_STAGING, strlen(DK_STORE_STAGING)))
+				continue;
 			snprintf(where, sizeof(where), "objects/%s/%.200s", d->d_name, e->d_name);
 			if (strlen(e->d_name) != 62 || !all_hex(e->d_name, 62)) {
 				ret = problem(c, where, "stray file (not a SHA-256 name)");

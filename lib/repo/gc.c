@@ -119,7 +119,8 @@ static int drop_stale(const char *path, bool dry_run, struct dk_gc_stats *st, st
 }
 
 /*
- * ROOT/tmp: objects import staged (obj-PID-SLOT-HEX) and tracker data cve update built (tracker-PID.db)
+ * ROOT/tmp: objects an older import staged (obj-PID-SLOT-HEX; now objects/ab/.obj-…, removed by
+ * sweep_objects) and tracker data cve update built (tracker-PID.db)
  * for a process that is gone; mirror-NAME/ holds
  * resumable downloads and stays. public/: publish's .staging-PID-* directories and the
  * NAME.tmp-PID copies of pool files across file systems.
@@ -265,17 +266,24 @@ static int sweep_objects(struct dk_repo *r, const struct hexset *keep, const str
 			 struct dk_gc_stats *st, struct dk_err *err)
 {
 	char dir[4200], path[4500], hex[65];
+	int ret = 0;
 
-	for (int i = 0; i < 256; i++) {
+	for (int i = 0; i < 256 && ret == 0; i++) {
 		struct dirent *d;
 		DIR *dp;
 
 		snprintf(dir, sizeof(dir), "%s/objects/%02x", r->root, i);
 		if (!(dp = opendir(dir)))
 			continue;
-		while ((d = readdir(dp))) {
+		while ((d = readdir(dp)) && ret == 0) {
 			struct stat sb;
 
+			if (!strncmp(d->d_name, DK_STORE_STAGING, strlen(DK_STORE_STAGING)) &&
+			    pid_dead(d->d_name + strlen(DK_STORE_STAGING), '-')) {
+				snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+				ret = drop_stale(path, dry_run, st, err);
+				continue;
+			}
 			if (strlen(d->d_name) != 62 || !all_hex(d->d_name, 62))
 				continue;
 			snprintf(hex, sizeof(hex), "%02x%s", i, d->d_name);
@@ -285,17 +293,15 @@ static int sweep_objects(struct dk_repo *r, const struct hexset *keep, const str
 			if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink > 1)
 				continue;
 			if (!dry_run && unlink(path) != 0 && errno != ENOENT) {
-				int ret = dk_err_errno(err, "%s: cannot remove", path);
-
-				closedir(dp);
-				return ret;
+				ret = dk_err_errno(err, "%s: cannot remove", path);
+				break;
 			}
 			st->objects++;
 			st->bytes += (uint64_t)sb.st_size;
 		}
 		closedir(dp);
 	}
-	return 0;
+	return ret;
 }
 
 int dk_gc(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, struct dk_err *err)

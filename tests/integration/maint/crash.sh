@@ -58,6 +58,7 @@ make_garbage() {
 		install -m 0444 "$tmp/orphan" "$root/objects/${sha:0:2}/${sha:2}"
 	done
 	head -c 4096 /dev/urandom > "$root/tmp/obj-999999-0-$sha"
+	head -c 4096 /dev/urandom > "$root/objects/${sha:0:2}/.obj-999999-1-$sha"
 }
 
 # kill_at CMD...: start it, SIGKILL it after 0-300 ms (it may have finished); 0 if it was killed.
@@ -125,7 +126,7 @@ for what in $whats; do
 done
 dk check > "$tmp/check.out" 2>&1
 ok $? "final check clean"
-dk gc > /dev/null && [ -z "$(find "$root/tmp" -name 'obj-*')" ] && [ -z "$(find "$root/public" -maxdepth 1 -name '.staging-*')" ]
+dk gc > /dev/null && [ -z "$(find "$root/tmp" "$root/objects" -name 'obj-*' -o -name '.obj-*')" ] && [ -z "$(find "$root/public" -maxdepth 1 -name '.staging-*')" ]
 ok $? "gc leaves no staging behind"
 
 apt_serves && apt_install "$a" "$tmp/scratch" hello && grep -q '^Package: hello' "$tmp/scratch/var/lib/dpkg/status"

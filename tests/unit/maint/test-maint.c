@@ -139,7 +139,7 @@ static void test_gc_check(struct dk_repo *r)
 	struct dk_gc_stats gs;
 	struct problems p;
 	struct find hello1, old, newt;
-	char pub[600], pool[1000], junk[900], obj[600];
+	char pub[600], pool[1000], junk[900], staged[900], obj[600];
 	struct dk_publish_pkg pk = { 0 };
 	char *storage = NULL;
 	unsigned char b = 0;
@@ -183,19 +183,25 @@ static void test_gc_check(struct dk_repo *r)
 	ok(access(object_of(newt.sha), F_OK) == 0, "a snapshot's object stays");
 	is_int(run_check(r, &p), 0, "clean after gc: %s", p.last);
 
-	/* A dead process's staging file, and an orphan object (a crash before the transaction): empty content. */
+	/*
+	 * Dead processes' staging files (in its fan-out directory as import stages now, and under tmp/ as
+	 * an older import did), and an orphan object (a crash before the transaction): empty content.
+	 */
 	snprintf(junk, sizeof(junk), "%s/tmp/obj-999999-0-%s", root, hello1.sha);
 	if ((fd = open(junk, O_WRONLY | O_CREAT, 0444)) >= 0)
+		close(fd);
+	snprintf(staged, sizeof(staged), "%s/objects/%.2s/.obj-999999-1-%s", root, hello1.sha, hello1.sha);
+	if ((fd = open(staged, O_WRONLY | O_CREAT, 0444)) >= 0)
 		close(fd);
 	snprintf(obj, sizeof(obj), "%s", object_of("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 	if ((fd = open(obj, O_WRONLY | O_CREAT, 0444)) >= 0)
 		close(fd);
-	is_int(run_check(r, &p), 0, "an object nothing names is not a problem");
+	is_int(run_check(r, &p), 0, "neither a staging file nor an object nothing names is a problem: %s", p.last);
 	is_int(dk_gc(r, true, &gs, &err), 0, "gc --dry-run");
-	ok(gs.tmp == 1 && gs.objects == 1, "dry run finds the staging file and the orphan");
-	ok(access(junk, F_OK) == 0 && access(obj, F_OK) == 0, "and leaves them");
+	ok(gs.tmp == 2 && gs.objects == 1, "dry run finds both staging files and the orphan");
+	ok(access(junk, F_OK) == 0 && access(staged, F_OK) == 0 && access(obj, F_OK) == 0, "and leaves them");
 	is_int(dk_gc(r, false, &gs, &err), 0, "gc");
-	ok(access(junk, F_OK) != 0 && access(obj, F_OK) != 0, "gc removes both");
+	ok(access(junk, F_OK) != 0 && access(staged, F_OK) != 0 && access(obj, F_OK) != 0, "gc removes all three");
 
 	/* check finds: a flipped byte, a wrong mode, a missing object, a broken pool link. */
 	snprintf(obj, sizeof(obj), "%s", object_of(newt.sha));
