@@ -76,14 +76,17 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 	if (ret < 0)
 		return cli_fail(&err);
 	if (cli->json)
-		return cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry_run,
-					      "package_rows", (json_int_t)st.rows, "objects", (json_int_t)st.objects,
+		return cli_json_out(json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry_run,
+					      "package_rows", (json_int_t)st.rows, "source_rows",
+					      (json_int_t)st.source_rows, "objects", (json_int_t)st.objects,
 					      "bytes", (json_int_t)st.bytes, "kept_linked", (json_int_t)st.linked,
 					      "stale_staging", (json_int_t)st.tmp, "stale_staging_bytes",
 					      (json_int_t)st.tmp_bytes, "downloads_bytes",
 					      (json_int_t)st.downloads_bytes));
-	printf("%s %zu package rows and %zu objects (%llu bytes)", dry_run ? "would delete" : "deleted", st.rows,
-	       st.objects, (unsigned long long)st.bytes);
+	printf("%s %zu package rows", dry_run ? "would delete" : "deleted", st.rows);
+	if (st.source_rows)
+		printf(", %zu source package rows", st.source_rows);
+	printf(" and %zu objects (%llu bytes)", st.objects, (unsigned long long)st.bytes);
 	if (st.tmp)
 		printf("; %s %zu stale staging entries (%llu bytes)", dry_run ? "would remove" : "removed", st.tmp,
 		       (unsigned long long)st.tmp_bytes);

@@ -209,6 +209,7 @@ int dk_snapshot_filter(struct dk_repo *r, const char *name, const char *from, co
 /* What gc removed, or with dry_run would remove. */
 struct dk_gc_stats {
 	size_t rows;            /* package rows nothing refers to */
+	size_t source_rows;     /* source package rows nothing refers to */
 	size_t objects;         /* object files no row names (after the rows went) */
 	uint64_t bytes;
 	size_t linked;          /* unreferenced rows kept because a published pool file links their object */

@@ -161,9 +161,9 @@ int dk_sources_mirror_drop(struct dk_repo *r, const char *mirror, struct dk_err 
 
 /*
  * Inside gc's transaction: delete source rows no mirror or snapshot refers to and none of whose files a
- * published pool links (*rows counts them; dry_run only counts).
+ * published pool links (*rows counts them). A dry run deletes them too and rolls the transaction back.
  */
-int dk_sources_gc(struct dk_repo *r, bool dry_run, size_t *rows, struct dk_err *err);
+int dk_sources_gc(struct dk_repo *r, size_t *rows, struct dk_err *err);
 
 /* Every object a source file row names, one row each: "sha256, size, what" (gc and check read it). */
 #define DK_SOURCES_OBJECTS_SQL                                                                                         \

@@ -262,8 +262,8 @@ static int delete_rows(struct dk_repo *r, const struct hexset *gone, struct dk_e
 }
 
 /* Unlink every object no remaining row names and no pool file links. */
-static int sweep_objects(struct dk_repo *r, const struct hexset *keep, const struct hexset *gone, bool dry_run,
-			 struct dk_gc_stats *st, struct dk_err *err)
+static int sweep_objects(struct dk_repo *r, const struct hexset *keep, bool dry_run, struct dk_gc_stats *st,
+			 struct dk_err *err)
 {
 	char dir[4200], path[4500], hex[65];
 	int ret = 0;
@@ -287,7 +287,7 @@ static int sweep_objects(struct dk_repo *r, const struct hexset *keep, const str
 			if (strlen(d->d_name) != 62 || !all_hex(d->d_name, 62))
 				continue;
 			snprintf(hex, sizeof(hex), "%02x%s", i, d->d_name);
-			if (hexset_has(keep, hex) && !hexset_has(gone, hex))
+			if (hexset_has(keep, hex))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 			if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink > 1)
@@ -318,10 +318,14 @@ int dk_gc(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, struct dk_err
 			" AND id NOT IN (SELECT package_id FROM collection_members) ORDER BY sha256",
 			NULL, &gone, st, err);
 	st->rows = gone.n;
-	if (ret == 0 && !dry_run)
+	/*
+	 * A dry run deletes the rows too, and rolls back: what the remaining rows name is then exactly what
+	 * a real run keeps, an orig tarball shared with a source that stays included.
+	 */
+	if (ret == 0)
 		ret = delete_rows(r, &gone, err);
 	if (ret == 0)
-		ret = dk_sources_gc(r, dry_run, &st->rows, err);
+		ret = dk_sources_gc(r, &st->source_rows, err);
 	if (ret == 0)
 		ret = load_shas(r, "SELECT sha256 FROM packages", &keep, NULL, st, err);
 	if (ret == 0 && dk_sources_present(r))
@@ -333,8 +337,7 @@ int dk_gc(struct dk_repo *r, bool dry_run, struct dk_gc_stats *st, struct dk_err
 	if (ret < 0)
 		goto out;
 	hexset_sort(&keep);
-	hexset_sort(&gone);
-	if ((ret = sweep_objects(r, &keep, &gone, dry_run, st, err)) < 0 ||
+	if ((ret = sweep_objects(r, &keep, dry_run, st, err)) < 0 ||
 	    (ret = clean_tmp(r, dry_run, st, err)) < 0)
 		goto out;
 	ret = clean_pool_tmp(r, dry_run, st, err);

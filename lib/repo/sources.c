@@ -843,7 +843,7 @@ int dk_sources_mirror_drop(struct dk_repo *r, const char *mirror, struct dk_err 
 	return exec_bind(r, "DELETE FROM mirror_sources WHERE mirror = ?2 AND ?1 = ?1", 0, mirror, NULL, err);
 }
 
-int dk_sources_gc(struct dk_repo *r, bool dry_run, size_t *rows, struct dk_err *err)
+int dk_sources_gc(struct dk_repo *r, size_t *rows, struct dk_err *err)
 {
 	sqlite3_stmt *s = NULL, *f = NULL, *del[2] = { 0 };
 	int ret, rc;
@@ -876,7 +876,7 @@ int dk_sources_gc(struct dk_repo *r, bool dry_run, size_t *rows, struct dk_err *
 		if (linked)
 			continue;
 		(*rows)++;
-		for (int i = 0; i < 2 && !dry_run && ret == 0; i++) {
+		for (int i = 0; i < 2 && ret == 0; i++) {
 			sqlite3_bind_int64(del[i], 1, id);
 			ret = step_done(r, del[i], err);
 		}

@@ -208,10 +208,20 @@ root=$tmp/root-gc
 dk init > /dev/null
 dk mirror create all "$url/good" --suite stable --components main --archs "$arch" --keyring "$tmp/key.gpg" \
 	--with-sources > /dev/null && dk mirror update all > /dev/null 2>&1 && dk mirror drop all > /dev/null &&
+	objects=$(find "$root/objects" -type f | wc -l) && dk gc --dry-run --json > "$tmp/gc-dry.json" 2>&1 &&
 	dk gc --json > "$tmp/gc.json" 2>&1 && [ "$(sqlite3 "$root/debkeep.db" "SELECT count(*) FROM sources")" -eq 0 ] &&
 	[ "$(sqlite3 "$root/debkeep.db" "SELECT count(*) FROM source_files")" -eq 0 ] &&
 	[ -z "$(find "$root/objects" -type f)" ]
 ok $? "gc after mirror drop: no source row, file row or object left ($(tr -d '\n ' < "$tmp/gc.json" | head -c 200))"
+python3 - "$tmp/gc-dry.json" "$tmp/gc.json" "$objects" <<'PY'
+import json, sys
+dry, real = (json.load(open(f)) for f in sys.argv[1:3])
+assert dry["dry_run"] and not real["dry_run"], (dry, real)
+assert real["source_rows"] == 3 and real["objects"] == int(sys.argv[3]), real
+for k in ("package_rows", "source_rows", "objects", "bytes"):
+    assert dry[k] == real[k], (k, dry[k], real[k])
+PY
+ok $? "gc --dry-run foretold exactly what gc deleted: source rows counted apart, shared orig once ($(tr -d '\n ' < "$tmp/gc-dry.json" | head -c 200))"
 
 # Bad upstreams: one line on stderr, exit 2, nothing changed.
 state() { sqlite3 "$root/debkeep.db" .dump; find "$root/objects" -type f | sort; }
