@@ -461,9 +461,9 @@ static bool safe_relpath(const char *p, size_t n)
 	return true;
 }
 
-/* One pool file a Packages index names: there, the listed size, and the object itself or its bytes. */
-static int check_pool_file(struct checker *c, const char *tree, const char *where_tree, const char *file,
-			   unsigned long long size, const char *sha)
+/* One pool file an index (Packages or Sources) names: there, the listed size, and the object itself or its bytes. */
+static int check_pool_file(struct checker *c, const char *tree, const char *where_tree, const char *index,
+			   const char *file, unsigned long long size, const char *sha)
 {
 	char path[4500], obj[4500], where[4500], got[65];
 	struct stat a, b;
@@ -472,16 +472,16 @@ static int check_pool_file(struct checker *c, const char *tree, const char *wher
 	snprintf(where, sizeof(where), "%s/%s", where_tree, file);
 	c->st->pool_files++;
 	if (stat(path, &a) != 0)
-		return problem(c, where, "named by a Packages index, missing");
+		return problem(c, where, "named by a %s index, missing", index);
 	if ((unsigned long long)a.st_size != size)
-		return problem(c, where, "size %lld, the index says %llu", (long long)a.st_size, size);
+		return problem(c, where, "size %lld, the %s index says %llu", (long long)a.st_size, index, size);
 	dk_store_path(c->r->root, sha, obj, sizeof(obj));
 	if (strlen(sha) == 64 && stat(obj, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 		return 0;
 	if (hash_file_hex(DK_SHA256, path, got) < 0)
 		return problem(c, where, "unreadable: %s", strerror(errno));
 	if (strcmp(got, sha) != 0)
-		return problem(c, where, "SHA-256 mismatch with the index (content is %s)", got);
+		return problem(c, where, "SHA-256 mismatch with the %s index (content is %s)", index, got);
 	return 0;
 }
 
@@ -525,7 +525,53 @@ static int check_packages(struct checker *c, const char *tree, const char *where
 			ret = problem(c, where, "line %u: bad Size or Filename", st.line);
 			continue;
 		}
-		ret = check_pool_file(c, tree, where_tree, file, sz, sha);
+		ret = check_pool_file(c, tree, where_tree, "Packages", file, sz, sha);
+	}
+	if (ret == 0 && r < 0)
+		ret = problem(c, where, "%s", perr.msg);
+	dk_deb822_release(&p);
+	dk_buf_release(&b);
+	return ret;
+}
+
+/* Every file of every stanza of a Sources index: Directory/NAME in the pool, as its Checksums-Sha256 says. */
+static int check_sources(struct checker *c, const char *tree, const char *where_tree, const char *path,
+			 const char *where)
+{
+	struct dk_buf b = DK_BUF_INIT;
+	struct dk_deb822 p;
+	struct dk_stanza st;
+	struct dk_err perr = DK_ERR_INIT;
+	int r, ret = 0;
+
+	if (read_whole(path, &b) < 0) {
+		dk_buf_release(&b);
+		return problem(c, where, "unreadable: %s", strerror(errno));
+	}
+	dk_deb822_init(&p, b.data ? b.data : "", b.len, where, 0);
+	while (ret == 0 && (r = dk_deb822_next(&p, &st, &perr)) > 0) {
+		const struct dk_field *sums = dk_stanza_get(&st, "Checksums-Sha256");
+		struct dk_err ferr = DK_ERR_INIT;
+		struct dk_source_file *files = NULL;
+		char dir[4096], file[4400], at[5700];
+		size_t n = 0;
+
+		snprintf(at, sizeof(at), "%s:%u", where, st.line);
+		if (field_str(&st, "Directory", dir, sizeof(dir)) < 0 || !sums || !safe_relpath(dir, strlen(dir)) ||
+		    strncmp(dir, "pool/", 5) != 0) {
+			ret = problem(c, where, "line %u: a stanza without a safe Directory or Checksums-Sha256",
+				      st.line);
+			continue;
+		}
+		if (dk_source_checksums_parse(sums->value, sums->value_len, at, &files, &n, &ferr) < 0) {
+			ret = problem(c, where, "%s", ferr.msg);
+			continue;
+		}
+		for (size_t i = 0; i < n && ret == 0; i++) {
+			snprintf(file, sizeof(file), "%s/%s", dir, files[i].name);
+			ret = check_pool_file(c, tree, where_tree, "Sources", file, files[i].size, files[i].sha256);
+		}
+		dk_source_files_release(files, n);
 	}
 	if (ret == 0 && r < 0)
 		ret = problem(c, where, "%s", perr.msg);
@@ -642,7 +688,7 @@ static int check_by_hash(struct checker *c, const char *path, const char *where,
 	return 0;
 }
 
-/* One file a suite's Release lists, its by-hash copies, and for a Packages index the pool files it names. */
+/* One file a suite's Release lists, its by-hash copies, and for a Packages or Sources index the pool files it names. */
 static int check_listed(struct checker *c, const char *tree, const char *where_tree, const char *dir,
 			const char *wdir, const struct listed *e, bool by_hash)
 {
@@ -667,6 +713,8 @@ static int check_listed(struct checker *c, const char *tree, const char *where_t
 		verified = &sb;
 	if (ret == 0 && verified && strlen(e->name) > 9 && !strcmp(e->name + strlen(e->name) - 9, "/Packages"))
 		ret = check_packages(c, tree, where_tree, path, where);
+	if (ret == 0 && verified && strlen(e->name) > 8 && !strcmp(e->name + strlen(e->name) - 8, "/Sources"))
+		ret = check_sources(c, tree, where_tree, path, where);
 	if (ret == 0 && by_hash)
 		ret = check_by_hash(c, path, where, e->name, verified, DK_SHA256, e->sha256);
 	if (ret == 0 && by_hash && e->md5[0])

@@ -176,6 +176,16 @@ ok $? "apt-get source --download-only fetches and hash-checks dk-src-hello 1.0-1
 	grep -qx 'a native package' "$tmp/get/native/native.txt"
 ok $? "dpkg-source -x unpacks both"
 
+# check follows Sources into the pool as it follows Packages.
+extra=$pub/pool/main/d/dk-src-hello/dk-src-hello_1.0.orig-extra.tar.gz
+rm -f "$extra" && dk check > "$tmp/check-pool.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "public/mine/pool/main/d/dk-src-hello/dk-src-hello_1.0.orig-extra.tar.gz.*named by a Sources index, missing" "$tmp/check-pool.out"
+ok $? "debkeep check finds a source file missing from the pool (exit $rc: $(grep -m1 orig-extra "$tmp/check-pool.out"))"
+dk publish s1 --prefix mine --suite stable --codename dkstable --sign "$fpr" --gnupghome "$tmp/gnupg" > /dev/null &&
+	dk check > "$tmp/check-pool.out" 2>&1 && [ -f "$extra" ]
+ok $? "publishing again puts it back; check is clean"
+
 # Derived snapshots, gc.
 cat > "$tmp/one.yaml" <<EOF
 release: stable

@@ -223,7 +223,7 @@ static void test_gc_check(struct dk_repo *r)
 		close(fd);
 	}
 	is_int(run_check(r, &p), 2, "a replaced pool file");
-	ok(strstr(p.last, "size 9, the index says"), "its size: %s", p.last);
+	ok(strstr(p.last, "size 9, the Packages index says"), "its size: %s", p.last);
 	unlink(pool);
 	is_int(run_check(r, &p), 2, "a missing pool file");
 	ok(strstr(p.last, "named by a Packages index, missing"), "reported: %s", p.last);
