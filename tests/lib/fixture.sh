@@ -17,8 +17,11 @@ fixture_tmp() {
 	[ -z "${KEEP:-}" ] || trap - EXIT
 }
 
+fixture_pids=()
 fixture_cleanup() {
+	local p
 	! declare -F on_exit > /dev/null || on_exit
+	for p in "${fixture_pids[@]}"; do kill "$p" 2> /dev/null; done
 	gpg_agents_stop "$tmp"/gnupg*
 	rm -rf "$tmp"
 }
@@ -45,6 +48,17 @@ fixture_snapshots() {
 	"${dk[@]}" init > /dev/null && "${dk[@]}" import "$3/v1" > /dev/null &&
 		"${dk[@]}" snapshot create s1 --from-local > /dev/null &&
 		"${dk[@]}" import "$3/v2" --into v2 > /dev/null && "${dk[@]}" snapshot create s2 --from-local v2 > /dev/null
+}
+
+# fixture_serve DEBKEEP PUBLIC: `debkeep serve` of PUBLIC on a free local port, stopped by fixture_cleanup
+# (or the script's own cleanup killing ${fixture_pids[@]}); sets $url (http://127.0.0.1:PORT) once it
+# listens, and fails if it never does.
+fixture_serve() {
+	"$1" serve --public "$2" --listen 127.0.0.1:0 > "$tmp/serve.out" 2>&1 &
+	fixture_pids+=($!)
+	for _ in $(seq 100); do grep -q http "$tmp/serve.out" 2> /dev/null && break; sleep 0.1; done
+	url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n1)
+	[ -n "$url" ]
 }
 
 # gpg_agents_stop GNUPGHOME...: signing started an agent in each home; it would outlive the test.

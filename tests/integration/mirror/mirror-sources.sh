@@ -17,9 +17,8 @@ debkeep=$(realpath "${1:?usage: mirror-sources.sh DEBKEEP}")
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$here/../../fixtures
 tmp=$(mktemp -d)
-pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${fixture_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for h in "$tmp"/gnupg*; do [ ! -d "$h" ] || gpgconf --homedir "$h" --kill gpg-agent 2>/dev/null; done
 	rm -rf "$tmp"
 }
@@ -85,11 +84,7 @@ gzip -n -c "$tmp/evil" > "$bs/Sources.gz" && xz -c "$tmp/evil" > "$bs/Sources.xz
 bo=$tmp/world/bad-orig/pool/main/d/dk-src-hello/dk-src-hello_1.0.orig.tar.gz
 printf 'X' | dd of="$bo" bs=1 seek=100 conv=notrunc status=none
 
-"$debkeep" --root "$tmp/up" serve --public "$tmp/world" --listen 127.0.0.1:0 > "$tmp/serve.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q http "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n1)
-[ -n "$url" ]
+fixture_serve "$debkeep" "$tmp/world"
 ok $? "debkeep serve serves the upstream ($url)"
 
 root=$tmp/root

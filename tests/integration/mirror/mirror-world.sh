@@ -108,11 +108,7 @@ PY
 rm -f "$tmp/world/lying/dists/stable/InRelease" "$tmp/world/lying/dists/stable/Release.gpg"
 GNUPGHOME=$tmp/gnupg gpg --batch --yes --local-user "$fpr" --clearsign -o "$tmp/world/lying/dists/stable/InRelease" \
 	"$tmp/world/lying/dists/stable/Release" 2> /dev/null
-"$debkeep" --root "$tmp/up" serve --public "$tmp/world" --listen 127.0.0.1:0 > "$tmp/serve.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q http "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$tmp/serve.out" | head -n1)
-[ -n "$url" ]
+fixture_serve "$debkeep" "$tmp/world"
 ok $? "debkeep serve serves the upstream ($url)"
 
 root=$tmp/root
