@@ -42,6 +42,20 @@ __attribute__((format(printf, 2, 3))) static int tap_ok(int cond, const char *fm
 			       tap_w_ ? tap_w_ : "(null)");                                        \
 	} while (0)
 
+/* A formatted path (or any short string): eight results stay valid at a time, so calls can nest. */
+__attribute__((format(printf, 1, 2))) static inline char *tap_at(const char *fmt, ...)
+{
+	static char path[8][512];
+	static int k;
+	va_list ap;
+
+	k = (k + 1) % 8;
+	va_start(ap, fmt);
+	vsnprintf(path[k], sizeof(path[k]), fmt, ap);
+	va_end(ap);
+	return path[k];
+}
+
 /* Print the plan after the tests and return the exit status for main(). */
 static inline int tap_done(void)
 {

@@ -41,20 +41,6 @@ static char *slurp(const char *path, size_t *len)
 	return p;
 }
 
-/* A path under the test's directory: fmt's first %s is tmp. Eight results stay valid at a time. */
-__attribute__((format(printf, 1, 2))) static char *at(const char *fmt, ...)
-{
-	static char path[8][512];
-	static int k;
-	va_list ap;
-
-	k = (k + 1) % 8;
-	va_start(ap, fmt);
-	vsnprintf(path[k], sizeof(path[k]), fmt, ap);
-	va_end(ap);
-	return path[k];
-}
-
 static void write_object(const char *path, const char *content, struct dk_publish_pkg *p)
 {
 	unsigned char d[DK_HASH_MAX];
@@ -84,7 +70,7 @@ static void setup_objects(void)
 	static char paths[4][512];
 	const char *content[] = { "foo 1.10 amd64", "foo 1.9 amd64", "bar all", "foo 1.9 arm64" };
 
-	mkdir(at("%s/objects%s", tmp, ""), 0755);
+	mkdir(tap_at("%s/objects%s", tmp, ""), 0755);
 	for (int i = 0; i < 4; i++) {
 		snprintf(paths[i], sizeof(paths[i]), "%s/objects/%d", tmp, i);
 		write_object(paths[i], content[i], &pkgs[i]);
@@ -101,8 +87,9 @@ static void test_indices(void)
 	struct stat st;
 	const char *a, *b, *c;
 
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "stable", pkgs, 4, &o, &err), 0, "publish: %s", err.msg);
-	pk = slurp(at("%s/public/p/dists/stable/%s", tmp, "main/binary-amd64/Packages"), &pklen);
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "stable", pkgs, 4, &o, &err), 0, "publish: %s",
+	       err.msg);
+	pk = slurp(tap_at("%s/public/p/dists/stable/%s", tmp, "main/binary-amd64/Packages"), &pklen);
 	ok(pk, "amd64 Packages written");
 	a = pk ? strstr(pk, "Package: bar\n") : NULL;
 	b = pk ? strstr(pk, "Package: foo\nVersion: 1.9\n") : NULL;
@@ -114,41 +101,44 @@ static void test_indices(void)
 	if (pk) {
 		dk_hash_mem(DK_SHA256, pk, pklen, d, NULL);
 		dk_hex(d, 32, hex);
-		ok(stat(at("%s/public/p/dists/stable/main/binary-amd64/by-hash/SHA256/%s", tmp, hex), &st) == 0,
+		ok(stat(tap_at("%s/public/p/dists/stable/main/binary-amd64/by-hash/SHA256/%s", tmp, hex), &st) == 0,
 		   "by-hash/SHA256 holds Packages under its hash");
 	}
-	gz = slurp(at("%s/public/p/dists/stable/%s", tmp, "main/binary-amd64/Packages.gz"), &gzlen);
+	gz = slurp(tap_at("%s/public/p/dists/stable/%s", tmp, "main/binary-amd64/Packages.gz"), &gzlen);
 	ok(gz && gzlen > 10 && (unsigned char)gz[0] == 0x1f && !gz[4] && !gz[5] && !gz[6] && !gz[7] && !(gz[3] & 8),
 	   "Packages.gz has neither time stamp nor file name");
-	rel = slurp(at("%s/public/p/dists/stable/%s", tmp, "Release"), NULL);
+	rel = slurp(tap_at("%s/public/p/dists/stable/%s", tmp, "Release"), NULL);
 	ok(rel && strstr(rel, "Origin: Test\nLabel: Test\nSuite: stable\nCodename: stable\n"
 			      "Date: Tue, 14 Nov 2023 22:13:20 UTC\nArchitectures: amd64 arm64\n"
 			      "Components: main\nAcquire-By-Hash: yes\nMD5Sum:\n"), "Release header fields");
 	ok(rel && !strstr(rel, "Valid-Until"), "no Valid-Until unless asked");
 	ok(rel && strstr(rel, " main/binary-arm64/Packages.xz\n") && strstr(rel, "SHA256:\n"),
 	   "Release lists every index with SHA256");
-	ok(stat(at("%s/public/p/dists/stable/%s", tmp, "InRelease"), &st) < 0, "unsigned: no InRelease");
-	ok(stat(at("%s/public/p/%s", tmp, pkgs[0].pool_path), &st) == 0 && st.st_nlink == 2,
+	ok(stat(tap_at("%s/public/p/dists/stable/%s", tmp, "InRelease"), &st) < 0, "unsigned: no InRelease");
+	ok(stat(tap_at("%s/public/p/%s", tmp, pkgs[0].pool_path), &st) == 0 && st.st_nlink == 2,
 	   "pool file is a hard link to the object");
 
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "stable", pkgs, 4, &o, &err), 0, "publish again: %s", err.msg);
-	rel2 = slurp(at("%s/public/p/dists/stable/%s", tmp, "Release"), NULL);
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "stable", pkgs, 4, &o, &err), 0, "publish again: %s",
+	       err.msg);
+	rel2 = slurp(tap_at("%s/public/p/dists/stable/%s", tmp, "Release"), NULL);
 	ok(rel && rel2 && strcmp(rel, rel2) == 0, "same input, byte-identical Release");
 	free(rel2);
 
 	o.valid_until = 1700000000 + 7 * 86400;
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "stable", pkgs, 2, &o, &err), 0, "publish fewer: %s", err.msg);
-	rel2 = slurp(at("%s/public/p/dists/stable/%s", tmp, "Release"), NULL);
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "stable", pkgs, 2, &o, &err), 0, "publish fewer: %s",
+	       err.msg);
+	rel2 = slurp(tap_at("%s/public/p/dists/stable/%s", tmp, "Release"), NULL);
 	ok(rel2 && strstr(rel2, "Valid-Until: Tue, 21 Nov 2023 22:13:20 UTC\n"), "Valid-Until when asked");
 	ok(rel2 && !strstr(rel2, "arm64"), "the new tree replaced the old one");
 	if (pk)
-		ok(stat(at("%s/public/p/dists/stable/main/binary-amd64/by-hash/SHA256/%s", tmp, hex), &st) == 0,
+		ok(stat(tap_at("%s/public/p/dists/stable/main/binary-amd64/by-hash/SHA256/%s", tmp, hex), &st) == 0,
 		   "the previous Packages stays reachable by hash after the switch");
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "stable", pkgs, 1, &o, &err), 0, "publish one: %s", err.msg);
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "stable", pkgs, 1, &o, &err), 0, "publish one: %s",
+	       err.msg);
 	if (pk)
-		ok(stat(at("%s/public/p/dists/stable/main/binary-amd64/by-hash/SHA256/%s", tmp, hex), &st) < 0,
+		ok(stat(tap_at("%s/public/p/dists/stable/main/binary-amd64/by-hash/SHA256/%s", tmp, hex), &st) < 0,
 		   "only one previous generation is kept by hash");
-	ok(access(at("%s/public/.staging-%s", tmp, "*"), F_OK) < 0, "no staging directory left");
+	ok(access(tap_at("%s/public/.staging-%s", tmp, "*"), F_OK) < 0, "no staging directory left");
 	free(rel2);
 	free(rel);
 	free(pk);
@@ -161,13 +151,16 @@ static void test_errors(void)
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_publish_pkg bad = pkgs[0];
 
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "../x", pkgs, 1, &o, &err), DK_EINPUT, "suite with .. refused");
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "../p", "s", pkgs, 1, &o, &err), DK_EINPUT, "prefix with .. refused");
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "../x", pkgs, 1, &o, &err), DK_EINPUT,
+	       "suite with .. refused");
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "../p", "s", pkgs, 1, &o, &err), DK_EINPUT,
+	       "prefix with .. refused");
 	bad.pool_path = "pool/../../etc/x.deb";
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "s", &bad, 1, &o, &err), DK_EINPUT, "pool path with .. refused");
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "s", &bad, 1, &o, &err), DK_EINPUT,
+	       "pool path with .. refused");
 	bad = pkgs[1];
 	bad.object_path = pkgs[2].object_path; /* another size under an already published name */
-	is_int(dk_publish(at("%s/public%s", tmp, ""), "p", "s", &bad, 1, &o, &err), DK_EINPUT,
+	is_int(dk_publish(tap_at("%s/public%s", tmp, ""), "p", "s", &bad, 1, &o, &err), DK_EINPUT,
 	       "a pool name already holding other content is an error");
 	ok(strstr(err.msg, "different content"), "message says why: %s", err.msg);
 }
@@ -188,7 +181,8 @@ static void test_deb_and_sign(void)
 		return;
 	}
 	for (int i = 0; i < 3; i++)
-		r |= dk_publish_pkg_from_deb(&p[i], at("%s/debs/%s.deb", tmp, names[i]), "main", &storage[i], &err);
+		r |= dk_publish_pkg_from_deb(&p[i], tap_at("%s/debs/%s.deb", tmp, names[i]), "main", &storage[i],
+					     &err);
 	is_int(r, 0, "read three .debs: %s", err.msg);
 	if (r)
 		goto out;
@@ -208,20 +202,22 @@ static void test_deb_and_sign(void)
 	if (!ok(fpr[0], "throwaway key made with gpg"))
 		goto out;
 	o.sign_key = fpr;
-	o.gnupghome = at("%s/%s", tmp, "gnupg");
-	is_int(dk_publish(at("%s/%s", tmp, "public"), "deb", "s", p, 3, &o, &err), 0, "signed publish: %s", err.msg);
-	in = slurp(at("%s/public/deb/dists/s/%s", tmp, "InRelease"), NULL);
+	o.gnupghome = tap_at("%s/%s", tmp, "gnupg");
+	is_int(dk_publish(tap_at("%s/%s", tmp, "public"), "deb", "s", p, 3, &o, &err), 0, "signed publish: %s",
+	       err.msg);
+	in = slurp(tap_at("%s/public/deb/dists/s/%s", tmp, "InRelease"), NULL);
 	ok(in && strncmp(in, "-----BEGIN PGP SIGNED MESSAGE-----\n", 35) == 0 && strstr(in, "Suite: s\n"),
 	   "InRelease is clearsigned Release");
 	free(in);
-	in = slurp(at("%s/public/deb/dists/s/%s", tmp, "Release.gpg"), NULL);
+	in = slurp(tap_at("%s/public/deb/dists/s/%s", tmp, "Release.gpg"), NULL);
 	ok(in && strncmp(in, "-----BEGIN PGP SIGNATURE-----\n", 30) == 0, "Release.gpg is an armored signature");
 	free(in);
 	snprintf(cmd, sizeof(cmd), "gpgv --homedir %s/gnupg --keyring %s/gnupg/pubring.kbx %s/public/deb/dists/s/Release.gpg "
 		 "%s/public/deb/dists/s/Release 2>/dev/null", tmp, tmp, tmp, tmp);
 	is_int(system(cmd), 0, "gpgv accepts Release.gpg");
 	o.sign_key = "no-such-key@debkeep.invalid";
-	is_int(dk_publish(at("%s/%s", tmp, "public"), "deb", "s", p, 3, &o, &err), DK_EINPUT, "unknown key refused");
+	is_int(dk_publish(tap_at("%s/%s", tmp, "public"), "deb", "s", p, 3, &o, &err), DK_EINPUT,
+	       "unknown key refused");
 	ok(strstr(err.msg, "no such secret key"), "message: %s", err.msg);
 out:
 	for (int i = 0; i < 3; i++)
@@ -256,7 +252,8 @@ static void test_serve(void)
 	size_t len;
 	uint16_t port;
 
-	is_int(dk_serve_start(&s, at("%s/%s", tmp, "public"), "127.0.0.1", 0, &err), 0, "serve starts: %s", err.msg);
+	is_int(dk_serve_start(&s, tap_at("%s/%s", tmp, "public"), "127.0.0.1", 0, &err), 0, "serve starts: %s",
+	       err.msg);
 	if (!s)
 		return;
 	port = dk_serve_port(s);

@@ -16,20 +16,6 @@
 
 static char tmp[256];
 
-/* A path under the test's directory: fmt's first %s is tmp. Eight results stay valid at a time. */
-__attribute__((format(printf, 1, 2))) static char *at(const char *fmt, ...)
-{
-	static char path[8][512];
-	static int k;
-	va_list ap;
-
-	k = (k + 1) % 8;
-	va_start(ap, fmt);
-	vsnprintf(path[k], sizeof(path[k]), fmt, ap);
-	va_end(ap);
-	return path[k];
-}
-
 static void put(const char *path, const char *content)
 {
 	FILE *f = fopen(path, "wb");
@@ -79,61 +65,62 @@ static void test_pool(void)
 	int r;
 
 	snprintf(tree, sizeof(tree), "%s/public/t", tmp);
-	mkdir(at("%s/objects", tmp), 0755);
+	mkdir(tap_at("%s/objects", tmp), 0755);
 	for (int i = 0; i < 4; i++) {
 		snprintf(objs[i], sizeof(objs[i]), "%s/objects/%d", tmp, i);
 		object(&p[i], objs[i], i == 1 ? "alpha-doc one" : i == 2 ? "beta two" : "alpha one");
 	}
 
-	r = dk_publish(at("%s/public", tmp), "t", "s", p, 3, &o, &err);
+	r = dk_publish(tap_at("%s/public", tmp), "t", "s", p, 3, &o, &err);
 	is_int(r, 0, "first publish: %s", err.msg);
-	ok(inode(at("%s/pool/main/a/alpha/alpha_1_amd64.deb", tree)) == inode(objs[0]) &&
-		   inode(at("%s/pool/main/a/alpha/alpha-doc_1_amd64.deb", tree)) == inode(objs[1]) &&
-		   inode(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree)) == inode(objs[2]),
+	ok(inode(tap_at("%s/pool/main/a/alpha/alpha_1_amd64.deb", tree)) == inode(objs[0]) &&
+		   inode(tap_at("%s/pool/main/a/alpha/alpha-doc_1_amd64.deb", tree)) == inode(objs[1]) &&
+		   inode(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree)) == inode(objs[2]),
 	   "pool files are hard links of the objects, their directories made");
-	rel = inode(at("%s/dists/s/Release", tree));
+	rel = inode(tap_at("%s/dists/s/Release", tree));
 
-	r = dk_publish(at("%s/public", tmp), "t", "s", p, 3, &o, &err);
+	r = dk_publish(tap_at("%s/public", tmp), "t", "s", p, 3, &o, &err);
 	is_int(r, 0, "publish again over the same pool: %s", err.msg);
-	ok(inode(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree)) == inode(objs[2]), "the pool files stay as they are");
-	ok(inode(at("%s/dists/s/Release", tree)) != rel, "the suite was switched");
-	rel = inode(at("%s/dists/s/Release", tree));
+	ok(inode(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree)) == inode(objs[2]),
+	   "the pool files stay as they are");
+	ok(inode(tap_at("%s/dists/s/Release", tree)) != rel, "the suite was switched");
+	rel = inode(tap_at("%s/dists/s/Release", tree));
 
 	/* A file of the same size, not the object's link: accepted, as link_or_copy always did. */
-	unlink(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree));
-	put(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree), "beta TWO");
-	r = dk_publish(at("%s/public", tmp), "t", "s", p, 3, &o, &err);
+	unlink(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree));
+	put(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree), "beta TWO");
+	r = dk_publish(tap_at("%s/public", tmp), "t", "s", p, 3, &o, &err);
 	is_int(r, 0, "a pool file of the package's size is taken for it: %s", err.msg);
-	rel = inode(at("%s/dists/s/Release", tree));
+	rel = inode(tap_at("%s/dists/s/Release", tree));
 
-	unlink(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree));
-	put(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree), "another beta, longer");
-	r = dk_publish(at("%s/public", tmp), "t", "s", p, 3, &o, &err);
+	unlink(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree));
+	put(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree), "another beta, longer");
+	r = dk_publish(tap_at("%s/public", tmp), "t", "s", p, 3, &o, &err);
 	ok(r == DK_EINPUT && strstr(err.msg, "beta_2_amd64.deb: already published with different content"),
 	   "a pool file of another size is refused: %s", err.msg);
-	ok(inode(at("%s/dists/s/Release", tree)) == rel, "the live suite is left as it was");
+	ok(inode(tap_at("%s/dists/s/Release", tree)) == rel, "the live suite is left as it was");
 
 	/* A new pool file first, then a bad path: the new file is taken back, the suite stays. */
-	unlink(at("%s/pool/main/b/beta/beta_2_amd64.deb", tree));
-	unlink(at("%s/pool/main/a/alpha/alpha-doc_1_amd64.deb", tree));
+	unlink(tap_at("%s/pool/main/b/beta/beta_2_amd64.deb", tree));
+	unlink(tap_at("%s/pool/main/a/alpha/alpha-doc_1_amd64.deb", tree));
 	p[2] = p[3];
-	r = dk_publish(at("%s/public", tmp), "t", "s", p, 3, &o, &err);
+	r = dk_publish(tap_at("%s/public", tmp), "t", "s", p, 3, &o, &err);
 	ok(r == DK_EINPUT && strstr(err.msg, "pool path must be a relative path under pool/"),
 	   "a bad pool path is refused: %s", err.msg);
-	ok(access(at("%s/pool/main/a/alpha/alpha-doc_1_amd64.deb", tree), F_OK) != 0,
+	ok(access(tap_at("%s/pool/main/a/alpha/alpha-doc_1_amd64.deb", tree), F_OK) != 0,
 	   "the pool file linked before the failure is removed");
-	ok(access(at("%s/pool/main/a/alpha/alpha_1_amd64.deb", tree), F_OK) == 0, "an older pool file stays");
-	ok(inode(at("%s/dists/s/Release", tree)) == rel, "the live suite is left as it was");
+	ok(access(tap_at("%s/pool/main/a/alpha/alpha_1_amd64.deb", tree), F_OK) == 0, "an older pool file stays");
+	ok(inode(tap_at("%s/dists/s/Release", tree)) == rel, "the live suite is left as it was");
 
 	/* A pool directory that cannot be made. */
-	mkdir(at("%s/public/u", tmp), 0755);
-	mkdir(at("%s/public/u/pool", tmp), 0755);
-	mkdir(at("%s/public/u/pool/main", tmp), 0755);
-	put(at("%s/public/u/pool/main/a", tmp), "a file where a directory goes");
-	r = dk_publish(at("%s/public", tmp), "u", "s", p, 2, &o, &err);
+	mkdir(tap_at("%s/public/u", tmp), 0755);
+	mkdir(tap_at("%s/public/u/pool", tmp), 0755);
+	mkdir(tap_at("%s/public/u/pool/main", tmp), 0755);
+	put(tap_at("%s/public/u/pool/main/a", tmp), "a file where a directory goes");
+	r = dk_publish(tap_at("%s/public", tmp), "u", "s", p, 2, &o, &err);
 	ok(r < 0 && strstr(err.msg, "pool/main/a"), "a pool directory that cannot be made fails naming it: %s",
 	   err.msg);
-	ok(access(at("%s/public/u/dists/s", tmp), F_OK) != 0, "and nothing is published");
+	ok(access(tap_at("%s/public/u/dists/s", tmp), F_OK) != 0, "and nothing is published");
 }
 
 static int foreign_keys(struct dk_repo *r)
@@ -163,7 +150,7 @@ static void test_snapshot(void)
 	struct dk_repo r;
 	int n = 0, ret;
 
-	if (dk_repo_open(&r, at("%s/root", tmp), DK_REPO_CREATE, "t", 1, &err) < 0 ||
+	if (dk_repo_open(&r, tap_at("%s/root", tmp), DK_REPO_CREATE, "t", 1, &err) < 0 ||
 	    dk_import(&r, "local", deb, 1, NULL, NULL, &(struct dk_import_stats){ 0 }, &err) < 0) {
 		ok(0, "root with one imported package: %s", err.msg);
 		return;
