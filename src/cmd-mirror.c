@@ -312,7 +312,7 @@ static int mirror_update(struct cli *cli, int argc, char **argv)
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_mirror_update_opts uo = { 0 };
 	struct dk_mirror_stats st;
-	struct dk_sources_stats sst;
+	const struct dk_sources_stats *sst = &st.sources;
 	struct bar b = { 0 };
 	struct dk_repo r;
 	char bytes[32];
@@ -327,9 +327,11 @@ static int mirror_update(struct cli *cli, int argc, char **argv)
 	uo.parallel = o.parallel;
 	uo.progress = bar_draw;
 	uo.progress_ctx = &b;
+	uo.source_missing = missing_source;
+	uo.source_missing_ctx = &b;
 	if ((ret = open_repo(cli, &r, true, &o, argc, argv)))
 		return ret;
-	ret = dk_mirror_update_sources(&r, argv[optind], &uo, missing_source, &b, &st, &sst, &err);
+	ret = dk_mirror_update(&r, argv[optind], &uo, &st, &err);
 	dk_repo_close(&r);
 	if (b.drawn)
 		fputc('\n', stderr);
@@ -341,23 +343,23 @@ static int mirror_update(struct cli *cli, int argc, char **argv)
 				(json_int_t)st.debs, "debs_resumed", (json_int_t)st.reused, "bytes_fetched",
 				(json_int_t)st.bytes, "indices", (json_int_t)st.indices, "release_date",
 				st.release_date, "signed_by", st.fingerprint, "index_seconds", st.index_seconds);
-		if (out && sst.indices)
+		if (out && sst->indices)
 			json_object_set_new(out, "sources", json_pack("{s:I, s:I, s:I, s:I, s:I}", "packages",
-								      (json_int_t)sst.sources, "new",
-								      (json_int_t)sst.new_rows, "files_fetched",
-								      (json_int_t)sst.files, "bytes_fetched",
-								      (json_int_t)sst.bytes, "missing",
-								      (json_int_t)sst.missing));
+								      (json_int_t)sst->sources, "new",
+								      (json_int_t)sst->new_rows, "files_fetched",
+								      (json_int_t)sst->files, "bytes_fetched",
+								      (json_int_t)sst->bytes, "missing",
+								      (json_int_t)sst->missing));
 		return cli_json_out(out);
 	}
 	human(st.bytes, bytes, sizeof(bytes));
 	printf("mirror %s: %zu packages, %zu new, %zu .debs fetched (%s), Release of %s signed by %s\n", argv[optind],
 	       st.packages, st.new_rows, st.debs, bytes, st.release_date[0] ? st.release_date : "(no date)",
 	       st.fingerprint);
-	if (sst.indices) {
-		human(sst.bytes, bytes, sizeof(bytes));
+	if (sst->indices) {
+		human(sst->bytes, bytes, sizeof(bytes));
 		printf("mirror %s: %zu source packages, %zu new, %zu files fetched (%s), %zu missing upstream\n",
-		       argv[optind], sst.sources, sst.new_rows, sst.files, bytes, sst.missing);
+		       argv[optind], sst->sources, sst->new_rows, sst->files, bytes, sst->missing);
 	}
 	return EXIT_OK;
 }

@@ -183,8 +183,12 @@ static int publish_snapshot(struct dk_repo *repo, struct dk_publication *pub, st
 		r = dk_err_set(err, DK_EINPUT, "snapshot '%s': has no packages to publish", pub->snapshot);
 	if (!r)
 		r = dk_sources_for_publish(repo, pub->snapshot, pub->component, &ps, err);
+	o->sources = ps.v;
+	o->nsources = ps.n;
 	if (!r)
-		r = dk_publish_with_sources(public, pub->prefix, pub->suite, sp.v, sp.n, ps.v, ps.n, o, err);
+		r = dk_publish(public, pub->prefix, pub->suite, sp.v, sp.n, o, err);
+	o->sources = NULL;
+	o->nsources = 0;
 	if (!r && !(r = dk_db_begin(&repo->db, err))) {
 		r = dk_publication_record(repo, pub, err);
 		if (!r)

@@ -125,11 +125,29 @@ enum dk_mirror_phase { DK_MIRROR_INDICES, DK_MIRROR_PACKAGES };
 typedef void (*dk_mirror_progress_fn)(void *ctx, enum dk_mirror_phase phase, uint64_t done, uint64_t total,
 				      size_t files_done, size_t files);
 
+struct dk_source_ref; /* sources.h */
+
+/* A binary whose source the upstream Sources index lacks; called once per source name and version. */
+typedef void (*dk_source_missing_fn)(void *ctx, const struct dk_source_ref *ref);
+
 struct dk_mirror_update_opts {
 	unsigned parallel; /* simultaneous downloads; 0: fetch's default */
 	time_t now;        /* for Valid-Until; 0: the clock */
 	dk_mirror_progress_fn progress;
 	void *progress_ctx;
+	dk_source_missing_fn source_missing; /* a mirror with sources: not an error; NULL: not told */
+	void *source_missing_ctx;
+};
+
+/* What a mirror update did with sources (all 0 for a mirror without them). */
+struct dk_sources_stats {
+	size_t sources;  /* source packages in the mirror after the update */
+	size_t new_rows; /* source rows added */
+	size_t files;    /* files fetched (or found half-way in tmp/) */
+	size_t reused;   /* ...of which a killed earlier run had already fetched */
+	uint64_t bytes;  /* bytes of those */
+	size_t indices;  /* Sources files fetched */
+	size_t missing;  /* binaries' sources the upstream index lacks */
 };
 
 struct dk_mirror_stats {
@@ -142,6 +160,7 @@ struct dk_mirror_stats {
 	char fingerprint[41];
 	char release_date[64];
 	double index_seconds; /* parsing, resolving, selecting: the work besides downloads */
+	struct dk_sources_stats sources;
 };
 
 /*

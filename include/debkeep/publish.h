@@ -23,6 +23,8 @@ struct dk_publish_pkg {
 	const char *component; /* "main" */
 };
 
+struct dk_publish_source; /* sources.h */
+
 struct dk_publish_opts {
 	const char *codename; /* NULL: the suite */
 	const char *origin;   /* NULL: "debkeep" */
@@ -33,6 +35,12 @@ struct dk_publish_opts {
 	const char *const *components;    /* NULL-terminated; NULL: those of the packages */
 	const char *sign_key;  /* key id or fingerprint; NULL: leave the tree unsigned */
 	const char *gnupghome; /* NULL: gpgme's default */
+	/*
+	 * Source packages: COMPONENT/source/{Sources,Sources.gz,Sources.xz,Release} (by-hash, listed in
+	 * the suite's Release) and their files linked into pool/; none: a binary-only tree.
+	 */
+	const struct dk_publish_source *sources;
+	size_t nsources;
 };
 
 /*

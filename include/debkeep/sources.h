@@ -77,9 +77,6 @@ struct dk_source_ref {
 	const char *source, *version;
 };
 
-/* A binary whose source the index lacks; called once per source name and version. */
-typedef void (*dk_source_missing_fn)(void *ctx, const struct dk_source_ref *ref);
-
 /*
  * Mark the stanzas to keep: with refs == NULL every one, else those the refs
  * name (a source shared by several binaries once). A ref the index lacks
@@ -88,16 +85,6 @@ typedef void (*dk_source_missing_fn)(void *ctx, const struct dk_source_ref *ref)
 void dk_sources_select(struct dk_sources_index *ix, const struct dk_source_ref *refs, size_t nrefs,
 		       dk_source_missing_fn missing, void *ctx, size_t *selected);
 
-/* What a mirror update did with sources. */
-struct dk_sources_stats {
-	size_t sources;  /* source packages in the mirror after the update */
-	size_t new_rows; /* source rows added */
-	size_t files;    /* files fetched (or found half-way in tmp/) */
-	size_t reused;   /* ...of which a killed earlier run had already fetched */
-	uint64_t bytes;  /* bytes of those */
-	size_t indices;  /* Sources files fetched */
-	size_t missing;  /* binaries' sources the upstream index lacks */
-};
 
 /* Everything a mirror update hands to the source side. */
 struct dk_sources_fetch {
@@ -213,22 +200,5 @@ int dk_sources_index_text(const struct dk_publish_source *v, size_t n, const cha
 
 /* Call fn with each pool path a Sources text names (Directory + each Checksums-Sha256 file), for pruning. */
 int dk_sources_pool_names(const char *text, size_t len, int (*fn)(void *ctx, const char *path, size_t n), void *ctx);
-
-/*
- * dk_publish with source packages: besides the binary side, COMPONENT/source/{Sources,Sources.gz,
- * Sources.xz,Release} (by-hash, listed in the suite's Release) and the source files linked into pool/.
- * Implemented in publish.c.
- */
-int dk_publish_with_sources(const char *public_root, const char *prefix, const char *suite,
-			    const struct dk_publish_pkg *pkgs, size_t n, const struct dk_publish_source *srcs,
-			    size_t nsrcs, const struct dk_publish_opts *opts, struct dk_err *err);
-
-/*
- * dk_mirror_update that also reports on sources (sst, missing may be NULL). Implemented in mirror.c;
- * dk_mirror_update is this without them.
- */
-int dk_mirror_update_sources(struct dk_repo *r, const char *name, const struct dk_mirror_update_opts *o,
-			     dk_source_missing_fn missing, void *ctx, struct dk_mirror_stats *st,
-			     struct dk_sources_stats *sst, struct dk_err *err);
 
 #endif

@@ -1202,14 +1202,6 @@ static int fetch_sources(struct update *u, const struct dk_relfile *rf, struct d
 int dk_mirror_update(struct dk_repo *r, const char *name, const struct dk_mirror_update_opts *o,
 		     struct dk_mirror_stats *st, struct dk_err *err)
 {
-	return dk_mirror_update_sources(r, name, o, NULL, NULL, st, NULL, err);
-}
-
-int dk_mirror_update_sources(struct dk_repo *r, const char *name, const struct dk_mirror_update_opts *o,
-			     dk_source_missing_fn missing, void *ctx, struct dk_mirror_stats *st,
-			     struct dk_sources_stats *sst, struct dk_err *err)
-{
-	struct dk_sources_stats sst_local;
 	struct update u = { 0 };
 	struct dk_buf keyring = DK_BUF_INIT;
 	struct dk_relfile rf = { 0 };
@@ -1223,10 +1215,9 @@ int dk_mirror_update_sources(struct dk_repo *r, const char *name, const struct d
 	u.r = r;
 	u.o = o;
 	u.st = st;
-	u.sst = sst ? sst : &sst_local;
-	memset(u.sst, 0, sizeof(*u.sst));
-	u.missing = missing;
-	u.missing_ctx = ctx;
+	u.sst = &st->sources;
+	u.missing = o->source_missing;
+	u.missing_ctx = o->source_missing_ctx;
 	if ((ret = migrate(r, err)) < 0 || (ret = dk_mirror_get(r, name, &u.m, err)) < 0)
 		return ret;
 	if (u.m.with_sources && (ret = dk_sources_migrate(r, err)) < 0)

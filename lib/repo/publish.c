@@ -762,12 +762,6 @@ static int stage_suite(struct publisher *pb, char *staging, bool *staged, const 
 	return carry_by_hash(pb, live, err);
 }
 
-int dk_publish(const char *public_root, const char *prefix, const char *suite, const struct dk_publish_pkg *pkgs,
-	       size_t n, const struct dk_publish_opts *opts, struct dk_err *err)
-{
-	return dk_publish_with_sources(public_root, prefix, suite, pkgs, n, NULL, 0, opts, err);
-}
-
 /* The source files as pool entries only (pool_path, object_path), so link_pool and unlink_pool serve them too. */
 static struct dk_publish_pkg *source_pool(const struct dk_publish_source *srcs, size_t nsrcs, size_t *n)
 {
@@ -787,10 +781,11 @@ static struct dk_publish_pkg *source_pool(const struct dk_publish_source *srcs, 
 	return v;
 }
 
-int dk_publish_with_sources(const char *public_root, const char *prefix, const char *suite,
-			    const struct dk_publish_pkg *pkgs, size_t n, const struct dk_publish_source *srcs,
-			    size_t nsrcs, const struct dk_publish_opts *opts, struct dk_err *err)
+int dk_publish(const char *public_root, const char *prefix, const char *suite, const struct dk_publish_pkg *pkgs,
+	       size_t n, const struct dk_publish_opts *opts, struct dk_err *err)
 {
+	const struct dk_publish_source *srcs = opts->sources;
+	size_t nsrcs = opts->nsources;
 	struct publisher pb = { .suite = suite, .opts = opts, .srcs = srcs, .nsrcs = nsrcs };
 	const struct dk_publish_pkg **sorted = NULL;
 	struct dk_publish_pkg *spool = NULL;
