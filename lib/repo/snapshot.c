@@ -182,7 +182,9 @@ int dk_snapshot_create_local(struct dk_repo *r, const char *name, const char *co
 	 * The copy below is most of a snapshot's cost, and with foreign keys on, half of it went to looking
 	 * up every member's package row (each a page of the packages table, so all of it is read). Those
 	 * rows exist: they are collection members, checked when they were added, and a package row cannot
-	 * go while a collection refers to it. The pragma is a no-op inside a transaction, so it goes first.
+	 * go while a collection refers to it. The pragma is a no-op inside a transaction, so it goes first,
+	 * and is off for the whole transaction: the sources copy joins every row it refers to, so it holds
+	 * without the check too.
 	 */
 	if ((ret = dk_db_exec(&r->db, "PRAGMA foreign_keys=OFF", err)) < 0)
 		return ret;

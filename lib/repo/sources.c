@@ -811,11 +811,11 @@ int dk_sources_snapshot_copy(struct dk_repo *r, long long to, const char *from_m
 		return 0;
 	if (from_mirror)
 		return exec_bind(r, "INSERT OR IGNORE INTO snapshot_sources (snapshot_id, source_id)"
-				 " SELECT ?1, source_id FROM mirror_sources WHERE mirror = ?2", to, from_mirror, NULL,
-				 err);
+				 " SELECT ?1, m.source_id FROM mirror_sources m JOIN sources s ON s.id = m.source_id"
+				 " WHERE m.mirror = ?2", to, from_mirror, NULL, err);
 	return exec_bind(r, "INSERT OR IGNORE INTO snapshot_sources (snapshot_id, source_id)"
-			 " SELECT ?1, source_id FROM snapshot_sources WHERE snapshot_id ="
-			 " (SELECT id FROM snapshots WHERE name = ?2)", to, from, NULL, err);
+			 " SELECT ?1, f.source_id FROM snapshot_sources f JOIN sources s ON s.id = f.source_id"
+			 " WHERE f.snapshot_id = (SELECT id FROM snapshots WHERE name = ?2)", to, from, NULL, err);
 }
 
 int dk_sources_snapshot_filter(struct dk_repo *r, long long to, const char *from, struct dk_err *err)
