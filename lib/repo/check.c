@@ -688,6 +688,69 @@ static int check_by_hash(struct checker *c, const char *path, const char *where,
 	return 0;
 }
 
+static bool listed_hash(const struct listing *l, enum dk_hash_algo algo, const char *hash)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(algo == DK_MD5 ? l->v[i].md5 : l->v[i].sha256, hash))
+			return true;
+	return false;
+}
+
+/*
+ * The rest of a directory's by-hash/ALGO/: what publish kept of the previous generation for clients
+ * in the middle of an update. Each file there must still be what its name says.
+ */
+static int check_by_hash_rest(struct checker *c, const char *dir, const char *wdir, const struct listing *l,
+			      enum dk_hash_algo algo)
+{
+	char hdir[5000], path[5400], where[5400], got[DK_HASH_MAX * 2 + 1];
+	struct dirent *d;
+	DIR *dp;
+	int ret = 0;
+
+	snprintf(hdir, sizeof(hdir), "%s/by-hash/%s", dir, dk_hash_name(algo));
+	if (!(dp = opendir(hdir)))
+		return 0;
+	while ((d = readdir(dp)) && ret == 0) {
+		if (d->d_name[0] == '.' || listed_hash(l, algo, d->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", hdir, d->d_name);
+		snprintf(where, sizeof(where), "%s/by-hash/%s/%s", wdir, dk_hash_name(algo), d->d_name);
+		if (hash_file_hex(algo, path, got) < 0)
+			ret = problem(c, where, "unreadable: %s", strerror(errno));
+		else if (strcmp(got, d->d_name) != 0)
+			ret = problem(c, where, "an earlier generation whose %s is %s, not its name",
+				      dk_hash_name(algo), got);
+	}
+	closedir(dp);
+	return ret;
+}
+
+/* The by-hash directories of every directory Release lists files in (names sorted: each once). */
+static int check_by_hash_dirs(struct checker *c, const char *dir, const char *wdir, const struct listing *l)
+{
+	char sub[5000], wsub[5000];
+	const char *prev = NULL;
+	size_t prev_len = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < l->n && ret == 0; i++) {
+		const char *slash = strrchr(l->v[i].name, '/');
+		size_t len = slash ? (size_t)(slash - l->v[i].name) : 0;
+
+		if (!slash || (prev && len == prev_len && !strncmp(prev, l->v[i].name, len)))
+			continue;
+		prev = l->v[i].name;
+		prev_len = len;
+		snprintf(sub, sizeof(sub), "%s/%.*s", dir, (int)len, prev);
+		snprintf(wsub, sizeof(wsub), "%s/%.*s", wdir, (int)len, prev);
+		ret = check_by_hash_rest(c, sub, wsub, l, DK_SHA256);
+		if (ret == 0)
+			ret = check_by_hash_rest(c, sub, wsub, l, DK_MD5);
+	}
+	return ret;
+}
+
 /* One file a suite's Release lists, its by-hash copies, and for a Packages or Sources index the pool files it names. */
 static int check_listed(struct checker *c, const char *tree, const char *where_tree, const char *dir,
 			const char *wdir, const struct listed *e, bool by_hash)
@@ -946,6 +1009,8 @@ static int check_suite(struct checker *c, const char *tree, const char *where_tr
 	by_hash = f && f->value_len == 3 && !strncasecmp(f->value, "yes", 3);
 	for (size_t i = 0; i < l.n && ret == 0; i++)
 		ret = check_listed(c, tree, where_tree, dir, wdir, &l.v[i], by_hash);
+	if (ret == 0 && by_hash)
+		ret = check_by_hash_dirs(c, dir, wdir, &l);
 	if (ret == 0)
 		ret = check_signatures(c, dir, wdir, &b, pub, err);
 out:

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <debkeep/hash.h>
 #include <debkeep/publish.h>
 #include <debkeep/repo.h>
 
@@ -403,6 +404,24 @@ static void test_signatures(void)
 	unlink(bh5);
 	ok(link(path_of(idx, "/Packages"), bh5) == 0, "put it back");
 	is_int(run_check(&r, &p), 0, "clean again: %s", p.last);
+
+	/* An earlier generation, which publish keeps for clients in the middle of an update: named by its hash. */
+	{
+		static const char earlier[] = "Package: earlier\n";
+		unsigned char md[DK_HASH_MAX];
+		char hex[65], old[1300];
+
+		dk_hash_mem(DK_SHA256, earlier, sizeof(earlier) - 1, md, NULL);
+		dk_hex(md, 32, hex);
+		snprintf(old, sizeof(old), "%s/by-hash/SHA256/%s", idx, hex);
+		spew(old, earlier, sizeof(earlier) - 1);
+		is_int(run_check(&r, &p), 0, "an earlier generation by its hash is clean: %s", p.last);
+		spew(old, "Package: altered\n", 17);
+		is_int(run_check(&r, &p), 1, "an earlier generation altered: one problem");
+		ok(strstr(p.last, hex) && strstr(p.last, ": an earlier generation whose SHA256 is "),
+		   "names it: %s", p.last);
+		unlink(old);
+	}
 
 	ok(dk_sign_release(rel, rel_len, other, other_home, &re_in, &re_in_len, &re_sig, &re_sig_len, &err) == 0 &&
 		   spew(path_of(d, "/InRelease"), re_in, re_in_len) == 0,
