@@ -505,6 +505,37 @@ static void test_signatures(void)
 		printf("# gpgconf --kill gpg-agent failed\n");
 }
 
+/* check runs SQLite's quick_check over debkeep.db and, when cve update made one, tracker.db. */
+static void test_databases(void)
+{
+	static const unsigned char broken[8] = { 0x07, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct dk_err err = DK_ERR_INIT;
+	struct problems p;
+	struct dk_repo r;
+	char cmd[1600], db[700];
+	int fd;
+
+	snprintf(root, sizeof(root), "%s/root-db", tmpdir);
+	is_int(dk_repo_open(&r, root, DK_REPO_CREATE, "t", 1, &err), 0, "a third root: %s", err.msg);
+	snprintf(db, sizeof(db), "%s/tracker.db", root);
+	snprintf(cmd, sizeof(cmd),
+		 "sqlite3 '%s' 'PRAGMA page_size=1024; CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB);"
+		 " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+		 " INSERT INTO t SELECT \"k\" || i, zeroblob(100) FROM n;'",
+		 db);
+	ok(system(cmd) == 0, "a tracker.db of 2,000 rows (needs sqlite3)");
+	is_int(run_check(&r, &p), 0, "debkeep.db and a sound tracker.db check clean: %s", p.last);
+	fd = open(db, O_WRONLY);
+	ok(fd >= 0 && pwrite(fd, broken, sizeof(broken), 1024 * 40) == (ssize_t)sizeof(broken),
+	   "page 41's header overwritten");
+	if (fd >= 0)
+		close(fd);
+	ok(run_check(&r, &p) >= 1 && !strncmp(p.all, "tracker.db: ", 12) && strstr(p.all, "Page 41") &&
+		   !strchr(p.last, '\n'),
+	   "check reports the broken page, one line a problem: %s", p.all);
+	dk_repo_close(&r);
+}
+
 int main(void)
 {
 	struct dk_err err = DK_ERR_INIT;
@@ -536,6 +567,7 @@ int main(void)
 	test_gc_check(&r);
 	dk_repo_close(&r);
 	test_signatures();
+	test_databases();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
 	if (system(cmd) != 0)
 		ok(0, "clean up");
