@@ -496,47 +496,55 @@ static int field_str(const struct dk_stanza *st, const char *name, char *out, si
 	return 0;
 }
 
-static int check_packages(struct checker *c, const char *tree, const char *where_tree, const char *path,
-			  const char *where)
+/* A listed index's place: the tree it belongs to and the index file, for paths and messages. */
+struct index_at {
+	const char *tree, *where_tree, *where;
+};
+
+/* A Packages stanza: its Filename in the pool, with its Size and SHA256. */
+static int packages_stanza(struct checker *c, const struct index_at *ix, const struct dk_stanza *st)
 {
-	struct dk_buf b = DK_BUF_INIT;
-	struct dk_deb822 p;
-	struct dk_stanza st;
-	struct dk_err perr = DK_ERR_INIT;
-	int r, ret = 0;
+	char file[4096], size[32], sha[80];
+	char *end;
+	unsigned long long sz;
 
-	if (read_whole(path, &b) < 0) {
-		dk_buf_release(&b);
-		return problem(c, where, "unreadable: %s", strerror(errno));
-	}
-	dk_deb822_init(&p, b.data ? b.data : "", b.len, where, 0);
-	while (ret == 0 && (r = dk_deb822_next(&p, &st, &perr)) > 0) {
-		char file[4096], size[32], sha[80];
-		char *end;
-		unsigned long long sz;
+	if (field_str(st, "Filename", file, sizeof(file)) < 0 || field_str(st, "Size", size, sizeof(size)) < 0 ||
+	    field_str(st, "SHA256", sha, sizeof(sha)) < 0)
+		return problem(c, ix->where, "line %u: a stanza without Filename, Size or SHA256", st->line);
+	sz = strtoull(size, &end, 10);
+	if (*end || !safe_relpath(file, strlen(file)) || strncmp(file, "pool/", 5) != 0)
+		return problem(c, ix->where, "line %u: bad Size or Filename", st->line);
+	return check_pool_file(c, ix->tree, ix->where_tree, "Packages", file, sz, sha);
+}
 
-		if (field_str(&st, "Filename", file, sizeof(file)) < 0 ||
-		    field_str(&st, "Size", size, sizeof(size)) < 0 || field_str(&st, "SHA256", sha, sizeof(sha)) < 0) {
-			ret = problem(c, where, "line %u: a stanza without Filename, Size or SHA256", st.line);
-			continue;
-		}
-		sz = strtoull(size, &end, 10);
-		if (*end || !safe_relpath(file, strlen(file)) || strncmp(file, "pool/", 5) != 0) {
-			ret = problem(c, where, "line %u: bad Size or Filename", st.line);
-			continue;
-		}
-		ret = check_pool_file(c, tree, where_tree, "Packages", file, sz, sha);
+/* A Sources stanza: every file of its Checksums-Sha256 as Directory/NAME in the pool. */
+static int sources_stanza(struct checker *c, const struct index_at *ix, const struct dk_stanza *st)
+{
+	const struct dk_field *sums = dk_stanza_get(st, "Checksums-Sha256");
+	struct dk_err ferr = DK_ERR_INIT;
+	struct dk_source_file *files = NULL;
+	char dir[4096], file[4400], at[5700];
+	size_t n = 0;
+	int ret = 0;
+
+	snprintf(at, sizeof(at), "%s:%u", ix->where, st->line);
+	if (field_str(st, "Directory", dir, sizeof(dir)) < 0 || !sums || !safe_relpath(dir, strlen(dir)) ||
+	    strncmp(dir, "pool/", 5) != 0)
+		return problem(c, ix->where, "line %u: a stanza without a safe Directory or Checksums-Sha256",
+			       st->line);
+	if (dk_source_checksums_parse(sums->value, sums->value_len, at, &files, &n, &ferr) < 0)
+		return problem(c, ix->where, "%s", ferr.msg);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		snprintf(file, sizeof(file), "%s/%s", dir, files[i].name);
+		ret = check_pool_file(c, ix->tree, ix->where_tree, "Sources", file, files[i].size, files[i].sha256);
 	}
-	if (ret == 0 && r < 0)
-		ret = problem(c, where, "%s", perr.msg);
-	dk_deb822_release(&p);
-	dk_buf_release(&b);
+	dk_source_files_release(files, n);
 	return ret;
 }
 
-/* Every file of every stanza of a Sources index: Directory/NAME in the pool, as its Checksums-Sha256 says. */
-static int check_sources(struct checker *c, const char *tree, const char *where_tree, const char *path,
-			 const char *where)
+/* Every stanza of a listed index (verified against Release already) through fn. */
+static int check_index(struct checker *c, const struct index_at *ix, const char *path,
+		       int (*fn)(struct checker *, const struct index_at *, const struct dk_stanza *))
 {
 	struct dk_buf b = DK_BUF_INIT;
 	struct dk_deb822 p;
@@ -546,35 +554,13 @@ static int check_sources(struct checker *c, const char *tree, const char *where_
 
 	if (read_whole(path, &b) < 0) {
 		dk_buf_release(&b);
-		return problem(c, where, "unreadable: %s", strerror(errno));
+		return problem(c, ix->where, "unreadable: %s", strerror(errno));
 	}
-	dk_deb822_init(&p, b.data ? b.data : "", b.len, where, 0);
-	while (ret == 0 && (r = dk_deb822_next(&p, &st, &perr)) > 0) {
-		const struct dk_field *sums = dk_stanza_get(&st, "Checksums-Sha256");
-		struct dk_err ferr = DK_ERR_INIT;
-		struct dk_source_file *files = NULL;
-		char dir[4096], file[4400], at[5700];
-		size_t n = 0;
-
-		snprintf(at, sizeof(at), "%s:%u", where, st.line);
-		if (field_str(&st, "Directory", dir, sizeof(dir)) < 0 || !sums || !safe_relpath(dir, strlen(dir)) ||
-		    strncmp(dir, "pool/", 5) != 0) {
-			ret = problem(c, where, "line %u: a stanza without a safe Directory or Checksums-Sha256",
-				      st.line);
-			continue;
-		}
-		if (dk_source_checksums_parse(sums->value, sums->value_len, at, &files, &n, &ferr) < 0) {
-			ret = problem(c, where, "%s", ferr.msg);
-			continue;
-		}
-		for (size_t i = 0; i < n && ret == 0; i++) {
-			snprintf(file, sizeof(file), "%s/%s", dir, files[i].name);
-			ret = check_pool_file(c, tree, where_tree, "Sources", file, files[i].size, files[i].sha256);
-		}
-		dk_source_files_release(files, n);
-	}
+	dk_deb822_init(&p, b.data ? b.data : "", b.len, ix->where, 0);
+	while (ret == 0 && (r = dk_deb822_next(&p, &st, &perr)) > 0)
+		ret = fn(c, ix, &st);
 	if (ret == 0 && r < 0)
-		ret = problem(c, where, "%s", perr.msg);
+		ret = problem(c, ix->where, "%s", perr.msg);
 	dk_deb822_release(&p);
 	dk_buf_release(&b);
 	return ret;
@@ -775,9 +761,9 @@ static int check_listed(struct checker *c, const char *tree, const char *where_t
 	else
 		verified = &sb;
 	if (ret == 0 && verified && strlen(e->name) > 9 && !strcmp(e->name + strlen(e->name) - 9, "/Packages"))
-		ret = check_packages(c, tree, where_tree, path, where);
+		ret = check_index(c, &(struct index_at){ tree, where_tree, where }, path, packages_stanza);
 	if (ret == 0 && verified && strlen(e->name) > 8 && !strcmp(e->name + strlen(e->name) - 8, "/Sources"))
-		ret = check_sources(c, tree, where_tree, path, where);
+		ret = check_index(c, &(struct index_at){ tree, where_tree, where }, path, sources_stanza);
 	if (ret == 0 && by_hash)
 		ret = check_by_hash(c, path, where, e->name, verified, DK_SHA256, e->sha256);
 	if (ret == 0 && by_hash && e->md5[0])
