@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "repo.h"
+#include "strpool.h"
 
 /* One package of the image, as the snapshot holds it. */
 struct dk_image_pkg {
@@ -36,6 +37,36 @@ enum dk_unpack_flags {
 };
 
 /*
+ * What a build without root cannot put on disk, fakeroot's idea without
+ * LD_PRELOAD: by path relative to the root ("usr/bin/chage"), the numeric
+ * owner and the full mode (07777) a package's member says, for each entry
+ * whose owner is not root's or whose mode on disk had to differ (set-id bits,
+ * a directory its builder must still write into). dk_image_pack takes owner
+ * and mode from here instead of the file's.
+ */
+struct dk_image_owner {
+	uint32_t uid, gid;
+	uint16_t mode;
+	bool set; /* false: forgotten (the path was replaced or removed) */
+};
+
+struct dk_image_owners {
+	struct dk_strpool paths;
+	struct dk_image_owner *v; /* by the path's id in paths */
+	size_t cap;
+};
+
+#define DK_IMAGE_OWNERS_INIT { DK_STRPOOL_INIT, NULL, 0 }
+
+/* Record path's owner and mode; 0 or DK_ENOMEM. */
+int dk_image_owners_set(struct dk_image_owners *o, const char *path, uint32_t uid, uint32_t gid, unsigned mode);
+/* 0 with *out filled, or DK_NOTFOUND when path has no record; o may be NULL. */
+int dk_image_owners_get(const struct dk_image_owners *o, const char *path, struct dk_image_owner *out);
+/* path is a new file or gone: its owner and mode are the file's again; o may be NULL. */
+void dk_image_owners_forget(struct dk_image_owners *o, const char *path);
+void dk_image_owners_release(struct dk_image_owners *o);
+
+/*
  * Unpack the data.tar of one .deb into the directory root, which must exist:
  * every path is resolved inside root (openat with RESOLVE_BENEATH semantics:
  * no "..", no absolute names, no symlink followed out of root, hard links
@@ -54,6 +85,18 @@ int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, st
  */
 int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
 			int (*after)(void *ctx, size_t done), void *ctx, struct dk_err *err);
+
+/*
+ * dk_image_unpack_all that, when not running as root, keeps in owners what
+ * it cannot chown: every entry owned other than 0:0, or whose mode on disk
+ * differs from the member's (set-id and sticky bits are left off the staged
+ * file, a directory stays writable and a file readable to its builder), gets
+ * a record; any other entry forgets the record of its path, so a file a later
+ * package replaces has the later package's owner. As root owners stays empty.
+ */
+int dk_image_unpack_owned(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
+			  struct dk_image_owners *owners, int (*after)(void *ctx, size_t done), void *ctx,
+			  struct dk_err *err);
 
 /*
  * Open path (relative, without "..") beneath the directory rootfd:
@@ -83,9 +126,11 @@ int dk_image_install(const char *root, const struct dk_image_pkg *pkgs, size_t n
  * Remove or rewrite what differs between builds of the same set: /var/log
  * contents, apt and dpkg logs and caches, /var/cache/debconf/ *-old,
  * ldconfig's aux-cache, /etc/machine-id (emptied), ssh host keys, and clamp
- * every mtime after epoch to epoch. Each removal or rewrite is logged.
+ * every mtime after epoch to epoch. Each removal or rewrite is logged, and
+ * each removed path forgotten in owners (may be NULL).
  */
-int dk_image_normalise(const char *root, int64_t epoch, dk_image_log_fn log, void *ctx, struct dk_err *err);
+int dk_image_normalise(const char *root, int64_t epoch, struct dk_image_owners *owners, dk_image_log_fn log,
+		       void *ctx, struct dk_err *err);
 
 enum dk_pack_flags {
 	DK_PACK_CONSUME = 1 << 0, /* root is a staging tree: each file is removed once it is in the image */
@@ -97,9 +142,12 @@ enum dk_pack_flags {
  * Written to a temporary name and renamed, so out is complete or absent.
  * sha256, if not NULL, gets the SHA-256 of what was written (32 bytes).
  * With DK_PACK_CONSUME only directories are left of root, also on failure.
+ * An entry with a record in owners (may be NULL) gets the record's owner and
+ * mode; without one, and not running as root, a file of the caller's is
+ * recorded as root's (0:0).
  */
 int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, unsigned flags,
-		  unsigned char *sha256, struct dk_err *err);
+		  const struct dk_image_owners *owners, unsigned char *sha256, struct dk_err *err);
 
 struct dk_image_opts {
 	const char *snapshot, *list, *arch, *output;

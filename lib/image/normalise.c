@@ -18,6 +18,7 @@
 struct norm {
 	int rootfd;
 	int64_t epoch;
+	struct dk_image_owners *owners;
 	dk_image_log_fn log;
 	void *ctx;
 	size_t clamped;
@@ -190,6 +191,7 @@ static int apply_rule(struct norm *n, const struct rule *r, int dfd, struct dk_b
 			ret = dk_err_errno(n->err, "cannot remove /%s", path->data);
 			break;
 		}
+		dk_image_owners_forget(n->owners, path->data);
 		grouped((unsigned long long)st.st_size, num, sizeof(num));
 		say(n, "removed /%s (%s bytes): %s", path->data, num, r->why);
 	}
@@ -278,9 +280,10 @@ static int clamp(struct norm *n, int dfd, struct dk_buf *path)
 	return ret;
 }
 
-int dk_image_normalise(const char *root, int64_t epoch, dk_image_log_fn log, void *ctx, struct dk_err *err)
+int dk_image_normalise(const char *root, int64_t epoch, struct dk_image_owners *owners, dk_image_log_fn log,
+		       void *ctx, struct dk_err *err)
 {
-	struct norm n = { -1, epoch, log, ctx, 0, err };
+	struct norm n = { -1, epoch, owners, log, ctx, 0, err };
 	struct dk_buf path = DK_BUF_INIT;
 	struct timespec ts[2] = { { epoch, 0 }, { epoch, 0 } };
 	struct stat st;

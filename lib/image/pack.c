@@ -223,10 +223,12 @@ static int ar_fail(struct archive *a, const char *out, const char *path, struct 
 }
 
 static int write_entry(struct archive *a, struct archive_entry *e, int rootfd, const struct pent *p, int64_t epoch,
-		       const char *out, char *buf, size_t bufsz, struct dk_err *err)
+		       const struct dk_image_owners *owners, const char *out, char *buf, size_t bufsz,
+		       struct dk_err *err)
 {
 	const struct stat *st = &p->st;
 	bool as_root = geteuid() == 0;
+	struct dk_image_owner rec;
 	char name[8192];
 	int fd = -1, r = 0;
 
@@ -234,13 +236,21 @@ static int write_entry(struct archive *a, struct archive_entry *e, int rootfd, c
 		return dk_err_set(err, DK_EINPUT, "/%s: path too long", p->path);
 	archive_entry_clear(e);
 	archive_entry_copy_pathname(e, name);
-	archive_entry_set_mode(e, st->st_mode & (S_IFMT | 07777));
-	/*
-	 * Unpacked without root, every file is the builder's: recorded as root's, as
-	 * tar --owner=0 --group=0 would, so the image does not carry the builder's ids.
-	 */
-	archive_entry_set_uid(e, !as_root && st->st_uid == geteuid() ? 0 : st->st_uid);
-	archive_entry_set_gid(e, !as_root && st->st_gid == getegid() ? 0 : st->st_gid);
+	if (dk_image_owners_get(owners, p->path, &rec) == 0) {
+		/* What the package said and an unprivileged unpacker could not chown or chmod. */
+		archive_entry_set_mode(e, (st->st_mode & S_IFMT) | rec.mode);
+		archive_entry_set_uid(e, rec.uid);
+		archive_entry_set_gid(e, rec.gid);
+	} else {
+		archive_entry_set_mode(e, st->st_mode & (S_IFMT | 07777));
+		/*
+		 * Unpacked without root, a file without a record is the builder's standing
+		 * for root's: recorded as root's, as tar --owner=0 --group=0 would, so the
+		 * image does not carry the builder's ids.
+		 */
+		archive_entry_set_uid(e, !as_root && st->st_uid == geteuid() ? 0 : st->st_uid);
+		archive_entry_set_gid(e, !as_root && st->st_gid == getegid() ? 0 : st->st_gid);
+	}
 	archive_entry_set_mtime(e, st->st_mtime < epoch ? st->st_mtime : epoch, 0);
 	if (p->hardlink) {
 		char target[8192];
@@ -370,7 +380,7 @@ static la_ssize_t sink_write(struct archive *a, void *ctx, const void *p, size_t
 }
 
 int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, int64_t epoch, unsigned flags,
-		  unsigned char *sha256, struct dk_err *err)
+		  const struct dk_image_owners *owners, unsigned char *sha256, struct dk_err *err)
 {
 	struct walk w = { NULL, 0, 0, err };
 	struct dk_buf path = DK_BUF_INIT, tmp = DK_BUF_INIT;
@@ -455,7 +465,7 @@ int dk_image_pack(const char *root, const char *out, enum dk_image_compress c, i
 	}
 	old = uselocale(cloc);
 	for (size_t i = 0; i < w.n && !r && !sink.errnum; i++) {
-		r = write_entry(a, e, rootfd, &w.v[i], epoch, out, buf, 1 << 16, err);
+		r = write_entry(a, e, rootfd, &w.v[i], epoch, owners, out, buf, 1 << 16, err);
 		if (removing && !r)
 			remover_mark(&rm, i + 1, false);
 	}

@@ -20,6 +20,7 @@
 
 #include <debkeep/buf.h>
 #include <debkeep/image.h>
+#include <debkeep/strpool.h>
 
 #include "banned.h"
 
@@ -107,6 +108,53 @@ int dk_openat_beneath(int rootfd, const char *path, int flags, unsigned mode)
 	return open_walk(rootfd, path, flags, mode);
 }
 
+int dk_image_owners_set(struct dk_image_owners *o, const char *path, uint32_t uid, uint32_t gid, unsigned mode)
+{
+	dk_id id = dk_strpool_intern(&o->paths, path, strlen(path));
+
+	if (!id)
+		return DK_ENOMEM;
+	if (id >= o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 256;
+		struct dk_image_owner *v;
+
+		while (cap <= id)
+			cap *= 2;
+		if (!(v = realloc(o->v, cap * sizeof(*v))))
+			return DK_ENOMEM;
+		memset(v + o->cap, 0, (cap - o->cap) * sizeof(*v));
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[id] = (struct dk_image_owner){ uid, gid, (uint16_t)(mode & 07777), true };
+	return 0;
+}
+
+int dk_image_owners_get(const struct dk_image_owners *o, const char *path, struct dk_image_owner *out)
+{
+	dk_id id = o && o->cap ? dk_strpool_lookup(&o->paths, path, strlen(path)) : 0;
+
+	if (!id || id >= o->cap || !o->v[id].set)
+		return DK_NOTFOUND;
+	*out = o->v[id];
+	return 0;
+}
+
+void dk_image_owners_forget(struct dk_image_owners *o, const char *path)
+{
+	dk_id id = o && o->cap ? dk_strpool_lookup(&o->paths, path, strlen(path)) : 0;
+
+	if (id && id < o->cap)
+		o->v[id].set = false;
+}
+
+void dk_image_owners_release(struct dk_image_owners *o)
+{
+	dk_strpool_release(&o->paths);
+	free(o->v);
+	*o = (struct dk_image_owners)DK_IMAGE_OWNERS_INIT;
+}
+
 struct queue;
 
 struct unpack {
@@ -114,6 +162,8 @@ struct unpack {
 	const struct dk_image_pkg *p;
 	unsigned flags;
 	bool owners; /* running as root: numeric owners kept */
+	struct dk_image_owners *rec; /* not root: what chown would have set, and the modes left off the disk */
+	const char *path; /* the entry's clean path, for rec */
 	struct queue *q;
 	const char *member; /* the ar member being read (control.tar.xz, data.tar.xz...), for messages */
 	char member_buf[64];
@@ -226,10 +276,48 @@ static int tmp_name(struct unpack *u, const char *base, char *out, size_t n, con
 	return 0;
 }
 
+/*
+ * The mode an entry gets on disk. Recorded instead of chowned, a set-id file
+ * would be set-id to its builder, a sticky or set-group-id directory would
+ * pass its bits on, a directory without owner write could not be filled and
+ * a file without owner read could not be packed: the record keeps the mode.
+ */
+static mode_t disk_mode(const struct unpack *u, struct archive_entry *e)
+{
+	mode_t mode = archive_entry_perm(e) & 07777;
+
+	if (!u->rec)
+		return mode;
+	mode &= 0777;
+	if (archive_entry_filetype(e) == AE_IFDIR)
+		mode |= 0700;
+	else if (archive_entry_filetype(e) == AE_IFREG)
+		mode |= 0600;
+	return mode;
+}
+
+/* Keep or forget the owner and mode of u->path that the disk does not carry (not root only). */
+static int record(struct unpack *u, struct archive_entry *e)
+{
+	la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
+	/* A symlink's mode is 0777 whatever the member says, as lstat gives it a root build's packer. */
+	mode_t mode = archive_entry_filetype(e) == AE_IFLNK ? 0777 : archive_entry_perm(e) & 07777;
+
+	if (!u->rec)
+		return 0;
+	if (uid == 0 && gid == 0 && (archive_entry_filetype(e) == AE_IFLNK || disk_mode(u, e) == mode)) {
+		dk_image_owners_forget(u->rec, u->path);
+		return 0;
+	}
+	if (dk_image_owners_set(u->rec, u->path, (uint32_t)uid, (uint32_t)gid, mode))
+		return dk_err_set(u->err, DK_ENOMEM, "%s: out of memory", u->p->name);
+	return 0;
+}
+
 static int finish_meta(struct unpack *u, struct archive_entry *e, int fd, const char *base, const char *name)
 {
 	struct timespec ts[2] = { { archive_entry_mtime(e), 0 }, { archive_entry_mtime(e), 0 } };
-	mode_t mode = archive_entry_perm(e) & 07777;
+	mode_t mode = disk_mode(u, e);
 	int rc;
 
 	if (u->owners) {
@@ -244,7 +332,7 @@ static int finish_meta(struct unpack *u, struct archive_entry *e, int fd, const 
 		return sys_fail(u, name, "chmod");
 	if ((fd >= 0 ? futimens(fd, ts) : utimensat(u->dirfd, base, ts, AT_SYMLINK_NOFOLLOW)))
 		return sys_fail(u, name, "set its time");
-	return 0;
+	return record(u, e);
 }
 
 static int put_file(struct unpack *u, struct archive *a, struct archive_entry *e, const char *base, const char *name)
@@ -333,9 +421,9 @@ meta:
 	/* An existing directory is merged: only its owner and mode follow the package. */
 	if (u->owners && fchownat(u->dirfd, base, archive_entry_uid(e), archive_entry_gid(e), AT_SYMLINK_NOFOLLOW))
 		return sys_fail(u, name, "chown");
-	if (fchmodat(u->dirfd, base, archive_entry_perm(e) & 07777, 0))
+	if (fchmodat(u->dirfd, base, disk_mode(u, e), 0))
 		return sys_fail(u, name, "chmod");
-	return 0;
+	return record(u, e);
 }
 
 static int put_symlink(struct unpack *u, struct archive_entry *e, const char *base, const char *name)
@@ -411,8 +499,7 @@ static int put_node(struct unpack *u, struct archive_entry *e, const char *base,
 	target = tmp;
 	if (mknodat(u->dirfd, target, type | 0600, archive_entry_rdev(e)))
 		return sys_fail(u, name, "mknod");
-	if ((r = finish_meta(u, e, -1, target, name)) == 0 &&
-	    fchmodat(u->dirfd, target, archive_entry_perm(e) & 07777, 0))
+	if ((r = finish_meta(u, e, -1, target, name)) == 0 && fchmodat(u->dirfd, target, disk_mode(u, e), 0))
 		r = sys_fail(u, name, "chmod");
 	if (r == 0 && renameat(u->dirfd, target, u->dirfd, base))
 		r = sys_fail(u, name, "cannot replace");
@@ -426,6 +513,8 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 {
 	const char *name = archive_entry_pathname(e);
 	const char *hard = archive_entry_hardlink(e);
+	struct dk_image_owner target;
+	bool target_rec = false;
 	const char *base;
 	int r;
 
@@ -441,9 +530,16 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 		return escapes(u, name);
 	if ((r = enter_parent(u, path->data, &base, name)))
 		return r;
-	if (hard)
+	u->path = path->data;
+	if (hard) {
+		/* The same inode: the same owner and mode as the name it links to. */
+		target_rec = dk_image_owners_get(u->rec, scratch->data, &target) == 0;
 		r = put_hardlink(u, base, name, scratch);
-	else {
+		if (r == 0 && u->rec && !target_rec)
+			dk_image_owners_forget(u->rec, u->path);
+		else if (r == 0 && u->rec && dk_image_owners_set(u->rec, u->path, target.uid, target.gid, target.mode))
+			r = dk_err_set(u->err, DK_ENOMEM, "%s: out of memory", u->p->name);
+	} else {
 		switch (archive_entry_filetype(e)) {
 		case AE_IFREG:
 			r = put_file(u, a, e, base, name);
@@ -956,6 +1052,11 @@ static int write_info(struct unpack *u, int infofd, const char *prefix, const ch
 		unlinkat(infofd, tmp, 0);
 		return dk_err_errno(u->err, "%s: var/lib/dpkg/info/%s", u->p->name, name);
 	}
+	/* A package that shipped this path itself does not give the info file its owner. */
+	if (u->rec) {
+		snprintf(tmp, sizeof(tmp), "var/lib/dpkg/info/%s", name);
+		dk_image_owners_forget(u->rec, tmp);
+	}
 	return 0;
 }
 
@@ -1033,12 +1134,13 @@ static void queue_stop(struct queue *q)
 	pthread_cond_destroy(&q->cv);
 }
 
-int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
-			int (*after)(void *ctx, size_t done), void *ctx, struct dk_err *err)
+int dk_image_unpack_owned(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
+			  struct dk_image_owners *owners, int (*after)(void *ctx, size_t done), void *ctx,
+			  struct dk_err *err)
 {
 	struct queue *q = calloc(DECODERS, sizeof(*q));
 	char *dir = malloc(NAME_MAX_LEN + 1);
-	bool owners = geteuid() == 0;
+	bool as_root = geteuid() == 0;
 	size_t nq = 0;
 	int r = 0;
 
@@ -1062,8 +1164,9 @@ int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, u
 		}
 	}
 	for (size_t i = 0; i < n && !r; i++) {
-		struct unpack u = { .rootfd = rootfd, .p = &pkgs[i], .flags = flags, .owners = owners,
-				    .q = &q[i % DECODERS], .member = "", .dir = dir, .dirfd = -1, .err = err };
+		struct unpack u = { .rootfd = rootfd, .p = &pkgs[i], .flags = flags, .owners = as_root,
+				    .rec = as_root ? NULL : owners, .q = &q[i % DECODERS], .member = "", .dir = dir,
+				    .dirfd = -1, .err = err };
 
 		dk_buf_init(&u.list, 0);
 		dk_buf_init(&u.control, CONTROL_MAX);
@@ -1080,6 +1183,12 @@ int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, u
 	free(q);
 	free(dir);
 	return r;
+}
+
+int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
+			int (*after)(void *ctx, size_t done), void *ctx, struct dk_err *err)
+{
+	return dk_image_unpack_owned(rootfd, pkgs, n, flags, NULL, after, ctx, err);
 }
 
 int dk_image_unpack(int rootfd, const struct dk_image_pkg *p, unsigned flags, struct dk_err *err)
