@@ -1,4 +1,7 @@
-/* fuzz-unpack.c - libFuzzer target for dk_image_unpack: arbitrary bytes as a .deb, unpacked into a fresh root */
+/*
+ * fuzz-unpack.c - libFuzzer target for unpacking: arbitrary bytes as a .deb, unpacked into a fresh root
+ * recording owners as a build without root does, then normalised and packed with that record
+ */
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -13,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char base[256], deb[300], root[320];
+static char base[256], deb[300], root[320], out[300];
 
 static void check(int cond)
 {
@@ -30,7 +33,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return remove(p);
 }
 
-/* The only names under base are the .deb and the chain a/b/root: anything else escaped the root. */
+/* The only names under base are the .deb, the image and the chain a/b/root: anything else escaped the root. */
 static void check_outside(void)
 {
 	static const char *const chain[] = { "", "/a", "/a/b" };
@@ -48,7 +51,8 @@ static void check_outside(void)
 
 			if (!strcmp(n, ".") || !strcmp(n, ".."))
 				continue;
-			check((i == 0 && (!strcmp(n, "a") || !strcmp(n, "in.deb"))) || (i == 1 && !strcmp(n, "b")) ||
+			check((i == 0 && (!strcmp(n, "a") || !strcmp(n, "in.deb") || !strcmp(n, "out.tar"))) ||
+			      (i == 1 && !strcmp(n, "b")) ||
 			      (i == 2 && !strcmp(n, "root")));
 		}
 		closedir(d);
@@ -59,7 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dk_image_pkg p = { "fuzz", "1", "amd64", "fuzz", "1", deb, NULL, "Package: fuzz\nMulti-Arch: same",
 				  false, false };
+	struct dk_image_owners owners = DK_IMAGE_OWNERS_INIT;
 	struct dk_err err = DK_ERR_INIT;
+	unsigned char sha[32];
 	int fd, rootfd, r;
 
 	if (!base[0]) {
@@ -67,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		snprintf(base, sizeof(base), "%s/fuzz-unpack-%ld", t, (long)getpid());
 		snprintf(deb, sizeof(deb), "%s/in.deb", base);
+		snprintf(out, sizeof(out), "%s/out.tar", base);
 		snprintf(root, sizeof(root), "%s/a/b/root", base);
 	}
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -82,10 +89,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	rootfd = open(root, O_RDONLY | O_DIRECTORY);
 	check(rootfd >= 0);
-	r = dk_image_unpack(rootfd, &p, DK_UNPACK_NO_DEVICES | DK_UNPACK_DPKG_INFO, &err);
+	r = dk_image_unpack_owned(rootfd, &p, 1, DK_UNPACK_NO_DEVICES | DK_UNPACK_DPKG_INFO | DK_UNPACK_RECORD_OWNERS,
+				  &owners, NULL, NULL, &err);
 	close(rootfd);
 	/* Every refusal names the package. */
 	check(r == 0 || (r < 0 && strncmp(err.msg, "fuzz", 4) == 0));
+	/* What unpacked, the normaliser and the packer take with its record of owners and modes. */
+	if (r == 0 && dk_image_normalise(root, 1700000000, &owners, NULL, NULL, &err) == 0)
+		dk_image_pack(root, out, DK_IMAGE_PLAIN, 1700000000, 0, &owners, sha, &err);
+	dk_image_owners_release(&owners);
 	check_outside();
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;

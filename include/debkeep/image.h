@@ -34,6 +34,7 @@ typedef void (*dk_image_log_fn)(void *ctx, const char *line);
 enum dk_unpack_flags {
 	DK_UNPACK_NO_DEVICES = 1 << 0, /* refuse device nodes and fifos (extract mode) */
 	DK_UNPACK_DPKG_INFO = 1 << 1,  /* also write var/lib/dpkg/info/PKG.{list,md5sums,conffiles,...} */
+	DK_UNPACK_RECORD_OWNERS = 1 << 2, /* dk_image_unpack_owned: record as without root, even as root */
 };
 
 /*
@@ -92,7 +93,9 @@ int dk_image_unpack_all(int rootfd, const struct dk_image_pkg *pkgs, size_t n, u
  * differs from the member's (set-id and sticky bits are left off the staged
  * file, a directory stays writable and a file readable to its builder), gets
  * a record; any other entry forgets the record of its path, so a file a later
- * package replaces has the later package's owner. As root owners stays empty.
+ * package replaces has the later package's owner. As root owners stays empty
+ * (unless flags has DK_UNPACK_RECORD_OWNERS: the fuzz target's way to reach
+ * this path as root).
  */
 int dk_image_unpack_owned(int rootfd, const struct dk_image_pkg *pkgs, size_t n, unsigned flags,
 			  struct dk_image_owners *owners, int (*after)(void *ctx, size_t done), void *ctx,

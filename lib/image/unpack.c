@@ -1140,7 +1140,7 @@ int dk_image_unpack_owned(int rootfd, const struct dk_image_pkg *pkgs, size_t n,
 {
 	struct queue *q = calloc(DECODERS, sizeof(*q));
 	char *dir = malloc(NAME_MAX_LEN + 1);
-	bool as_root = geteuid() == 0;
+	bool as_root = geteuid() == 0 && !(flags & DK_UNPACK_RECORD_OWNERS);
 	size_t nq = 0;
 	int r = 0;
 

@@ -428,8 +428,13 @@ static bool same_file(const char *a, const char *b)
 	bool same = x && y;
 	int c, d;
 
-	while (same && ((c = getc(x)) != EOF) | ((d = getc(y)) != EOF))
+	while (same) {
+		c = getc(x);
+		d = getc(y);
 		same = c == d;
+		if (c == EOF)
+			break;
+	}
 	if (x)
 		fclose(x);
 	if (y)
