@@ -31,6 +31,9 @@ chattr +T "$tmp/spread" 2>/dev/null || true
 server=
 cleanup() {
 	[ -z "$server" ] || kill "$server" 2>/dev/null
+	# The cached data root must not keep a record of a publication under $tmp.
+	[ -z "${root:-}" ] || "$debkeep" --root "$root" publish drop --suite bookworm --prefix dk --public "$tmp/public" \
+		>/dev/null 2>&1
 	rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT

@@ -1057,6 +1057,9 @@ int dk_publish_drop(const char *public_root, const char *prefix, const char *sui
 	    (r = path_join(live, sizeof(live), err, "%s/dists/%s", tree, suite)) < 0 ||
 	    (r = path_join(staging, sizeof(staging), err, "%s/.staging-%ld-XXXXXX", public_root, (long)getpid())) < 0)
 		return r;
+	/* A tree removed by hand (or a temporary public directory gone): its record can still go. */
+	if (access(tree, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return DK_NOTFOUND;
 	if (!mkdtemp(staging))
 		return dk_err_errno(err, "mkdtemp %s", staging);
 	if ((r = path_join(aside, sizeof(aside), err, "%s/dropped", staging)) < 0) {

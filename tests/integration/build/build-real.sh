@@ -13,7 +13,13 @@ arch=${3:-$(dpkg --print-architecture)}
 cache=${DEBKEEP_TEST_CACHE:-/var/cache/debkeep-test}
 list=$src/docs/examples/cip-core.yaml
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/debkeep-build-real.XXXXXX")
-trap 'rm -rf --one-file-system "$tmp"' EXIT
+cleanup() {
+	# The cached data root must not keep a record of a publication under $tmp.
+	[ -z "${root:-}" ] || "$debkeep" --root "$root" publish drop --suite bookworm --prefix dk --public "$tmp/public" \
+		> /dev/null 2>&1
+	rm -rf --one-file-system "$tmp"
+}
+trap cleanup EXIT
 n=0
 failed=0
 

@@ -41,6 +41,9 @@ server=
 cleanup() {
 	[ -z "$server" ] || kill "$server" 2>/dev/null
 	[ ! -d "$tmp/gnupg" ] || gpgconf --homedir "$tmp/gnupg" --kill gpg-agent 2>/dev/null
+	# The cached data root must not keep a record of a publication under $tmp.
+	[ -z "${root:-}" ] || "$debkeep" --root "$root" publish drop --suite bookworm --prefix dk \
+		--public "$tmp/public" > /dev/null 2>&1
 	# Nothing may be mounted under tmp (a check below); -xdev keeps a bug from costing the host.
 	[ -n "${KEEP:-}" ] || rm -rf --one-file-system "$tmp"
 }

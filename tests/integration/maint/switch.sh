@@ -60,6 +60,14 @@ ok $? "dropping it again: $(cat "$tmp/pdrop2.out")"
 ! dk publish switch s2 --prefix dk --suite nosuch > "$tmp/sw2.out" 2>&1 && grep -q 'not published from a snapshot' "$tmp/sw2.out"
 ok $? "switching an unknown suite: $(cat "$tmp/sw2.out")"
 
+# A publication whose public directory went away (a temporary one, removed by hand): check reports it,
+# and publish drop forgets the record.
+dk publish s2 --prefix dk --suite gone --public "$tmp/elsewhere" > /dev/null && rm -rf "$tmp/elsewhere" &&
+	! dk check > "$tmp/check-gone.out" 2>&1 && grep -q "publication 'dk/gone': recorded, but" "$tmp/check-gone.out"
+ok $? "check reports the publication whose tree is gone: $(grep -m1 gone "$tmp/check-gone.out")"
+dk publish drop --prefix dk --suite gone > "$tmp/pdrop3.out" 2>&1 && dk check > "$tmp/check.out" 2>&1
+ok $? "publish drop forgets it ($(cat "$tmp/pdrop3.out")); check clean"
+
 # Merge and filter results as apt sees them.
 dk snapshot create s1b --from-local > /dev/null &&
 	dk snapshot merge m s1b s2 > /dev/null &&
