@@ -51,6 +51,13 @@ best scan "$debkeep" --root "$tmp/root" cve scan "$tmp/status" --release bookwor
 best debsecan debsecan --suite bookworm --source "file://$tmp/feed/" --status "$tmp/status" --format simple \
 	--config /dev/null --whitelist "$tmp/none" --history "$tmp/none"
 best startup "$debkeep" version compare 1 1
+# Tens of milliseconds are below /usr/bin/time's resolution: perf's mean over 20 runs, where perf is.
+if command -v perf >/dev/null && perf stat -r 1 true >/dev/null 2>&1; then
+	perf stat -r 20 -e task-clock -o "$tmp/perf" "$debkeep" --root "$tmp/root" cve scan "$tmp/status" \
+		--release bookworm >/dev/null || [ $? -eq 1 ]
+	awk '/task-clock/ { cpu = $1 } /time elapsed/ { wall = $1 * 1000 }
+	END { printf "scan (perf stat -r 20): %.1f ms elapsed, %.1f ms task-clock\n", wall, cpu }' "$tmp/perf"
+fi
 awk -v d="$wall_debsecan" -v l="$wall_load_scan" -v s="$wall_scan" -v dc="$cpu_debsecan" -v lc="$cpu_load_scan" \
 	-v sc="$cpu_scan" 'BEGIN {
 	printf "ratio debsecan/debkeep load+scan: %.1fx wall, %.1fx cpu\n", d / l, (lc > 0 ? dc / lc : 0)

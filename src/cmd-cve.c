@@ -62,7 +62,9 @@ static const char info_usage[] = "usage: debkeep cve info [--json]\n\n"
 
 enum scan_format { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_OPENVEX };
 
-static int open_db(struct cli *cli, struct dk_db *db, struct dk_sec_meta *meta, struct dk_err *err)
+/* The data root's database and the tracker data in it, opened once for the update's record and the scans. */
+static int open_db(struct cli *cli, struct dk_db *db, struct dk_sec_data *d, struct dk_sec_meta *meta,
+		   struct dk_err *err)
 {
 	int r = dk_db_open(db, cli->root, 0, err);
 
@@ -71,7 +73,8 @@ static int open_db(struct cli *cli, struct dk_db *db, struct dk_sec_meta *meta, 
 				  cli->root);
 	if (r < 0)
 		return r;
-	if ((r = dk_sec_meta_get(db, meta, err)) != 0) {
+	if ((r = dk_sec_data_open(db, d, err)) != 0 || (r = dk_sec_data_meta(d, meta, err)) != 0) {
+		dk_sec_data_close(d);
 		dk_db_close(db);
 		return r == DK_NOTFOUND ? (err->code = DK_EINPUT) : r;
 	}
@@ -537,14 +540,14 @@ static int emit(const char *output, struct dk_buf *b, struct dk_err *err)
 	return fwrite(b->data, 1, b->len, stdout) == b->len && !ferror(stdout) ? EXIT_OK : EXIT_INTERNAL;
 }
 
-static int scan_target(struct cli *cli, struct dk_db *db, const char *path, const char *release,
+static int scan_target(struct cli *cli, struct dk_sec_data *d, const char *path, const char *release,
 		       struct dk_sec_target *tg, struct dk_sec_report *rep, struct dk_err *err)
 {
 	int r;
 
 	if ((r = dk_sec_target_open(tg, path, cli->root, err)) < 0)
 		return r;
-	return dk_sec_scan(db, tg, release, rep, err);
+	return dk_sec_scan_data(d, tg, release, rep, err);
 }
 
 /* --tracker: the tracker's files read for this scan only; the data's date is the newest advisory's. */
@@ -570,6 +573,7 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 	struct scan_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_db db = DK_DB_INIT;
+	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
 	struct dk_sec_report rep = DK_SEC_REPORT_INIT;
@@ -588,10 +592,10 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 			code = cli_fail(&err);
 			goto out;
 		}
-	} else if ((r = open_db(cli, &db, &m, &err)) < 0) {
+	} else if ((r = open_db(cli, &db, &d, &m, &err)) < 0) {
 		scan_opts_release(&o);
 		return cli_fail(&err);
-	} else if ((r = scan_target(cli, &db, path, o.release, &tg, &rep, &err)) < 0) {
+	} else if ((r = scan_target(cli, &d, path, o.release, &tg, &rep, &err)) < 0) {
 		code = cli_fail(&err);
 		goto out;
 	}
@@ -646,6 +650,7 @@ out:
 	dk_sec_report_release(&rep);
 	dk_sec_target_release(&tg);
 	dk_sec_meta_release(&m);
+	dk_sec_data_close(&d);
 	dk_db_close(&db);
 	dk_tracker_release(&t);
 	scan_opts_release(&o);
@@ -769,6 +774,7 @@ static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
 	struct scan_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_db db = DK_DB_INIT;
+	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_sec_target ta = DK_SEC_TARGET_INIT, tb = DK_SEC_TARGET_INIT;
 	struct dk_sec_report ra = DK_SEC_REPORT_INIT, rb = DK_SEC_REPORT_INIT;
@@ -791,9 +797,9 @@ static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
 		if (r == 0)
 			r = scan_files(cli, o.tracker, paths[1], o.release, &tb, &rb, &trb, &mb, &err);
 		dk_sec_meta_release(&mb);
-	} else if ((r = open_db(cli, &db, &m, &err)) == 0) {
-		if ((r = scan_target(cli, &db, paths[0], o.release, &ta, &ra, &err)) == 0)
-			r = scan_target(cli, &db, paths[1], o.release, &tb, &rb, &err);
+	} else if ((r = open_db(cli, &db, &d, &m, &err)) == 0) {
+		if ((r = scan_target(cli, &d, paths[0], o.release, &ta, &ra, &err)) == 0)
+			r = scan_target(cli, &d, paths[1], o.release, &tb, &rb, &err);
 	}
 	if (r < 0) {
 		code = cli_fail(&err);
@@ -870,6 +876,7 @@ out:
 	dk_sec_target_release(&ta);
 	dk_sec_target_release(&tb);
 	dk_sec_meta_release(&m);
+	dk_sec_data_close(&d);
 	dk_db_close(&db);
 	dk_tracker_release(&tra);
 	dk_tracker_release(&trb);
@@ -883,6 +890,7 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 {
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_db db = DK_DB_INIT;
+	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	int code;
 
@@ -896,7 +904,7 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 			return cli_usage(cli, "cve info: unexpected argument '%s'", argv[i]);
 		}
 	}
-	if (open_db(cli, &db, &m, &err) < 0)
+	if (open_db(cli, &db, &d, &m, &err) < 0)
 		return cli_fail(&err);
 	if (cli->json)
 		code = cli_json_out(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "source", m.source, "date", m.data_date,
@@ -910,6 +918,7 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 			       ? EXIT_INTERNAL
 			       : EXIT_OK;
 	dk_sec_meta_release(&m);
+	dk_sec_data_close(&d);
 	dk_db_close(&db);
 	return code;
 }

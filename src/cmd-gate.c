@@ -126,6 +126,7 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 	struct gate_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
 	struct dk_db db = DK_DB_INIT;
+	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_policy pol = DK_POLICY_INIT;
 	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
@@ -172,14 +173,17 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 			goto fail;
 		}
 	} else {
+		/* One handle for the update's record and the scan: both of the same update. */
 		r = dk_db_open(&db, cli->root, 0, &err);
-		if (r == DK_NOTFOUND || (r == 0 && (r = dk_sec_meta_get(&db, &m, &err)) == DK_NOTFOUND)) {
+		if (r == 0 && (r = dk_sec_data_open(&db, &d, &err)) == 0)
+			r = dk_sec_data_meta(&d, &m, &err);
+		if (r == DK_NOTFOUND) {
 			dk_err_set(&err, DK_EINPUT, "%s: no security tracker data (run 'debkeep cve update' first)",
 				   cli->root);
 			goto fail;
 		}
 		if (r < 0 || (r = dk_sec_target_open(&tg, o.target, cli->root, &err)) < 0 ||
-		    (r = dk_sec_scan(&db, &tg, o.release, &rep, &err)) < 0)
+		    (r = dk_sec_scan_data(&d, &tg, o.release, &rep, &err)) < 0)
 			goto fail;
 	}
 	if ((r = dk_gate_decide(&pol, &rep, today, &res, &err)) < 0)
@@ -229,6 +233,7 @@ out:
 	dk_sec_target_release(&tg);
 	dk_policy_release(&pol);
 	dk_sec_meta_release(&m);
+	dk_sec_data_close(&d);
 	dk_db_close(&db);
 	dk_tracker_release(&t);
 	free(o.snapshot_target);

@@ -47,16 +47,22 @@ int dk_sec_db_prepare(struct dk_db *db, struct dk_err *err);
 int dk_sec_store(struct dk_db *db, const struct dk_tracker *t, const char *source, const char *data_date,
 		 struct dk_err *err);
 
-/* Where the loaded data is read from: ROOT/tracker.db opened read-only, else db (data of an older update). */
+/*
+ * Where the loaded data is read from: ROOT/tracker.db opened read-only, else
+ * db (data of an older update). A command that reads the update's record and
+ * scans opens it once: an update renaming a new file in between cannot pair
+ * one update's record with another's rows.
+ */
 struct dk_sec_data {
 	struct dk_db own;
-	struct dk_db *db; /* &own, or the main database */
-	int version;      /* of the tables db holds: reserved notes from 2 */
+	struct dk_db *db;   /* &own, or the main database */
+	struct dk_db *main; /* the main database, as given to dk_sec_data_open() */
+	int version;        /* of the tables db holds: reserved notes from 2 */
 };
 
 #define DK_SEC_DATA_INIT                                                                                               \
 	{                                                                                                              \
-		DK_DB_INIT, NULL, 0                                                                                    \
+		DK_DB_INIT, NULL, NULL, 0                                                                              \
 	}
 
 /* DK_NOTFOUND (message filled) when no update has been loaded yet. */
@@ -64,6 +70,8 @@ int dk_sec_data_open(struct dk_db *db, struct dk_sec_data *d, struct dk_err *err
 void dk_sec_data_close(struct dk_sec_data *d);
 
 /* DK_NOTFOUND (message filled) when no update has been loaded yet. */
+int dk_sec_data_meta(struct dk_sec_data *d, struct dk_sec_meta *m, struct dk_err *err);
+/* The same through a handle of its own. */
 int dk_sec_meta_get(struct dk_db *db, struct dk_sec_meta *m, struct dk_err *err);
 void dk_sec_meta_release(struct dk_sec_meta *m);
 
@@ -213,6 +221,9 @@ bool dk_sec_match(const struct dk_sec_row *rows, size_t n, const char *release, 
 		  struct dk_sec_finding *out);
 
 /* Scan every (source, version) of the target against the stored data. */
+int dk_sec_scan_data(struct dk_sec_data *d, const struct dk_sec_target *tg, const char *release,
+		     struct dk_sec_report *rep, struct dk_err *err);
+/* The same through a handle of its own. */
 int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *release, struct dk_sec_report *rep,
 		struct dk_err *err);
 

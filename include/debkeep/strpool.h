@@ -23,6 +23,8 @@ struct dk_strpool {
 
 /* The id of s[0..len), adding it if new; 0 when out of memory. */
 dk_id dk_strpool_intern(struct dk_strpool *p, const char *s, size_t len);
+/* Make room for n more strings, so that interning them grows nothing; 0, or -1 when out of memory. */
+int dk_strpool_reserve(struct dk_strpool *p, uint32_t n);
 /* The id of s[0..len) if it was interned, else 0. */
 dk_id dk_strpool_lookup(const struct dk_strpool *p, const char *s, size_t len);
 

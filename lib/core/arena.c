@@ -2,6 +2,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <debkeep/arena.h>
 
@@ -9,6 +11,9 @@
 
 #define ARENA_ALIGN 16
 #define ARENA_MIN_BLOCK ((size_t)64 * 1024)
+/* Blocks from this size on are populated ahead of use, a window at a time: see dk_mem_populate(). */
+#define ARENA_POPULATE_BLOCK ((size_t)256 * 1024)
+#define ARENA_POPULATE_WINDOW ((size_t)256 * 1024)
 
 struct dk_arena_block {
 	struct dk_arena_block *prev;
@@ -17,6 +22,17 @@ struct dk_arena_block {
 };
 
 #define BLOCK_HEADER (((sizeof(struct dk_arena_block) + ARENA_ALIGN - 1) / ARENA_ALIGN) * ARENA_ALIGN)
+
+/* The head block's pages up to a window past next, so a big block is not faulted in a page at a time. */
+static void populate_ahead(struct dk_arena *a)
+{
+	char *to = a->next + ARENA_POPULATE_WINDOW;
+
+	if (to > a->end || to < a->next)
+		to = a->end;
+	dk_mem_populate(a->ready, (size_t)(to - a->ready));
+	a->ready = to;
+}
 
 void *dk_arena_alloc(struct dk_arena *a, size_t size)
 {
@@ -30,6 +46,8 @@ void *dk_arena_alloc(struct dk_arena *a, size_t size)
 	if (a->next && (size_t)(a->end - a->next) >= rounded) {
 		p = a->next;
 		a->next += rounded;
+		if (a->next > a->ready)
+			populate_ahead(a);
 		return p;
 	}
 	/* Blocks double with the arena so a big index takes few mallocs. */
@@ -55,6 +73,9 @@ void *dk_arena_alloc(struct dk_arena *a, size_t size)
 	a->head = blk;
 	a->next = (char *)blk + BLOCK_HEADER + rounded;
 	a->end = (char *)blk + BLOCK_HEADER + bsize;
+	a->ready = bsize < ARENA_POPULATE_BLOCK ? a->end : (char *)blk;
+	if (a->next > a->ready)
+		populate_ahead(a);
 	return (char *)blk + BLOCK_HEADER;
 }
 
@@ -106,6 +127,21 @@ void dk_arena_release(struct dk_arena *a)
 		b = prev;
 	}
 	a->head = NULL;
-	a->next = a->end = NULL;
+	a->next = a->end = a->ready = NULL;
 	a->total = 0;
+}
+
+void dk_mem_populate(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a, e;
+
+	a = (uintptr_t)p & ~(page - 1);
+	e = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+	if (n && e > a)
+		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)n;
+#endif
 }

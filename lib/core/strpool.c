@@ -48,9 +48,9 @@ static inline uint64_t slot_make(dk_id id, uint64_t h)
 	return (h & 0xffffffff00000000ULL) | id;
 }
 
-static int grow_table(struct dk_strpool *p)
+/* A table of at least nsize slots (a power of two), the strings there rehashed into it. */
+static int resize_table(struct dk_strpool *p, uint32_t nsize)
 {
-	uint32_t nsize = p->mask ? (p->mask + 1) * 2 : 1024;
 	uint64_t *t = calloc(nsize, sizeof(*t));
 
 	if (!t)
@@ -69,9 +69,13 @@ static int grow_table(struct dk_strpool *p)
 	return 0;
 }
 
-static int grow_ids(struct dk_strpool *p)
+static int grow_table(struct dk_strpool *p)
 {
-	uint32_t n = p->alloc ? p->alloc * 2 : 1024;
+	return resize_table(p, p->mask ? (p->mask + 1) * 2 : 1024);
+}
+
+static int resize_ids(struct dk_strpool *p, uint32_t n)
+{
 	const char **s = realloc(p->strs, n * sizeof(*s));
 
 	if (!s)
@@ -87,6 +91,39 @@ static int grow_ids(struct dk_strpool *p)
 		p->count = 1;
 	}
 	p->alloc = n;
+	return 0;
+}
+
+static int grow_ids(struct dk_strpool *p)
+{
+	return resize_ids(p, p->alloc ? p->alloc * 2 : 1024);
+}
+
+/*
+ * Growing by doubling rehashes every string at each step and touches each
+ * table and id array of the way, a fresh page at a time: a pool that knows
+ * its size sets it up once.
+ */
+int dk_strpool_reserve(struct dk_strpool *p, uint32_t n)
+{
+	uint64_t want = (uint64_t)dk_strpool_count(p) + n, size = 1024;
+
+	/* The table is a power of two of 32-bit size: at most 2^31 slots, for 2^30 strings. */
+	if (want > ((uint64_t)1 << 30))
+		return -1;
+	while (size < want * 2)
+		size *= 2;
+	if (size > (uint64_t)p->mask + 1) {
+		if (resize_table(p, (uint32_t)size))
+			return -1;
+		/* Eight strings or more to a page of the table: all its pages will be written. */
+		if (n >= size / 64)
+			dk_mem_populate(p->table, (size_t)size * sizeof(*p->table));
+	}
+	if (want > p->alloc && resize_ids(p, (uint32_t)want))
+		return -1;
+	dk_mem_populate(p->strs + p->count, (size_t)n * sizeof(*p->strs));
+	dk_mem_populate(p->lens + p->count, (size_t)n * sizeof(*p->lens));
 	return 0;
 }
 

@@ -120,6 +120,9 @@ void dk_sec_report_release(struct dk_sec_report *rep)
 	*rep = (struct dk_sec_report)DK_SEC_REPORT_INIT;
 }
 
+/* Findings a window of pages at a time (dk_mem_populate): a scan of thousands writes a megabyte of them. */
+#define POPULATE_FINDINGS 512
+
 static struct dk_sec_finding *push(struct dk_sec_finding **v, size_t *n, size_t *alloc)
 {
 	if (*n == *alloc) {
@@ -130,6 +133,11 @@ static struct dk_sec_finding *push(struct dk_sec_finding **v, size_t *n, size_t 
 			return NULL;
 		*v = nv;
 		*alloc = na;
+	}
+	if (*n % POPULATE_FINDINGS == 0) {
+		size_t k = *alloc - *n < POPULATE_FINDINGS ? *alloc - *n : POPULATE_FINDINGS;
+
+		dk_mem_populate(*v + *n, k * sizeof(**v));
 	}
 	return &(*v)[(*n)++];
 }
@@ -160,7 +168,7 @@ static const char *advisories_of(struct dk_arena *a, const struct dk_sec_row *ro
 			dk_buf_addc(&b, ' ');
 		dk_buf_adds(&b, adv);
 	}
-	s = b.failed ? NULL : dk_arena_strndup(a, b.data, b.len);
+	s = b.failed ? NULL : b.len ? dk_arena_strndup(a, b.data, b.len) : "";
 	dk_buf_release(&b);
 	return s;
 }
@@ -172,8 +180,34 @@ static int row_cve_cmp(const void *a, const void *b)
 	return strcmp(x->cve, y->cve);
 }
 
-int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, size_t n, const char *source,
-		      const char *installed, const char *binaries, struct dk_err *err)
+static const char not_assigned[] = "not yet assigned";
+
+/* A string of a row that is about to go away, kept in the report's arena. */
+static bool keep(struct dk_sec_report *rep, const char **s)
+{
+	return !*s || (*s = dk_arena_strdup(&rep->arena, *s)) != NULL;
+}
+
+/*
+ * The strings of a finding that point into rows: copied, when the rows live
+ * in a buffer the next source's rows overwrite. Only what findings keep is
+ * copied, a quarter of the rows' bytes, so fewer fresh pages are touched.
+ * Urgencies take a few values: one copy serves the findings in a row.
+ */
+static bool keep_finding(struct dk_sec_report *rep, struct dk_sec_finding *f, const struct dk_sec_finding *prev)
+{
+	if (f->urgency != not_assigned) {
+		if (prev && strcmp(prev->urgency, f->urgency) == 0)
+			f->urgency = prev->urgency;
+		else if (!keep(rep, &f->urgency))
+			return false;
+	}
+	return keep(rep, &f->cve) && keep(rep, &f->description) && (!f->references[0] || keep(rep, &f->references)) &&
+	       keep(rep, &f->fixed) && keep(rep, &f->note);
+}
+
+static int report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, size_t n, const char *source,
+		      const char *installed, const char *binaries, bool transient, struct dk_err *err)
 {
 	struct dk_sec_row *copy = NULL;
 	const struct dk_sec_row *sorted = rows;
@@ -191,6 +225,7 @@ int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, 
 	}
 	for (size_t i = 0, j; i < n; i = j) {
 		struct dk_sec_finding f, *slot;
+		const struct dk_sec_finding *prev;
 
 		for (j = i + 1; j < n && strcmp(sorted[j].cve, sorted[i].cve) == 0; j++)
 			;
@@ -212,15 +247,22 @@ int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, 
 		f.source = source;
 		f.binaries = binaries;
 		if (!f.urgency)
-			f.urgency = "not yet assigned";
+			f.urgency = not_assigned;
 		for (size_t b = i; b < j && !f.bug; b++)
 			f.bug = sorted[b].bug;
 		if (!(f.advisories = advisories_of(&rep->arena, sorted + i, j - i, rep->release)))
 			goto oom;
-		if (sorted[i].cve_kind == DK_CVE_RESERVED)
+		if (sorted[i].cve_kind == DK_CVE_RESERVED) {
+			prev = rep->nreserved ? &rep->reserved[rep->nreserved - 1] : NULL;
+			if (transient && !keep_finding(rep, &f, prev))
+				goto oom;
 			slot = push(&rep->reserved, &rep->nreserved, &rep->reserved_alloc);
-		else
+		} else {
+			prev = rep->nfindings ? &rep->findings[rep->nfindings - 1] : NULL;
+			if (transient && !keep_finding(rep, &f, prev))
+				goto oom;
 			slot = push(&rep->findings, &rep->nfindings, &rep->alloc);
+		}
 		if (!slot)
 			goto oom;
 		*slot = f;
@@ -230,6 +272,12 @@ int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, 
 oom:
 	free(copy);
 	return dk_err_set(err, DK_ENOMEM, "out of memory");
+}
+
+int dk_sec_report_add(struct dk_sec_report *rep, const struct dk_sec_row *rows, size_t n, const char *source,
+		      const char *installed, const char *binaries, struct dk_err *err)
+{
+	return report_add(rep, rows, n, source, installed, binaries, false, err);
 }
 
 static int finding_cmp(const void *a, const void *b)
@@ -269,9 +317,11 @@ struct row_source {
 	struct named *named;
 	size_t nnamed, named_alloc;
 	struct dk_arena *arena;
+	bool transient; /* rows point into blob, overwritten by the next get() */
 	/* the database */
 	struct dk_db *db;
 	sqlite3_stmt *q, *nq, *eq;
+	struct dk_buf blob;
 	/* a parsed tracker */
 	const struct dk_tracker *t;
 	const struct dk_sec_index *ix;
@@ -385,7 +435,7 @@ static int add_named(struct dk_sec_report *rep, const struct row_source *rs, con
 			.source = p->source,
 			.installed = p->source_version,
 			.binaries = binaries,
-			.urgency = "not yet assigned",
+			.urgency = not_assigned,
 			.advisories = "",
 			.references = "",
 			.note = rs->named[k].notes,
@@ -404,12 +454,14 @@ static int rows_from_db(struct row_source *rs, const char *source, struct dk_err
 	sqlite3_bind_text(rs->q, 1, source, -1, SQLITE_STATIC);
 	rc = sqlite3_step(rs->q);
 	if (rc == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(rs->q, 0);
 		size_t len = (size_t)sqlite3_column_bytes(rs->q, 0);
-		char *copy = dk_arena_memdup(rs->arena, sqlite3_column_blob(rs->q, 0), len + 1);
 
-		if (!copy)
+		/* Decoded in one buffer, used again for each source: the findings copy what they keep. */
+		dk_buf_reset(&rs->blob);
+		if (len && dk_buf_add(&rs->blob, blob, len) < 0)
 			r = dk_err_set(err, DK_ENOMEM, "out of memory");
-		else if ((r = dk_sec_rows_decode(copy, len, &rs->rows, &rs->n, &rs->alloc, err)) < 0)
+		else if ((r = dk_sec_rows_decode(rs->blob.data, len, &rs->rows, &rs->n, &rs->alloc, err)) < 0)
 			dk_err_prefix(err, "%s: %s", rs->db->path, source);
 	} else if (rc != SQLITE_DONE) {
 		r = dk_db_error(rs->db, err, "reading the tracker data");
@@ -465,7 +517,7 @@ static int scan_with(struct row_source *rs, const struct dk_sec_target *tg, cons
 			return dk_err_set(err, DK_ENOMEM, "out of memory");
 		rep->sources++;
 		if ((r = rs->get(rs, p->source, err)) < 0 ||
-		    (r = dk_sec_report_add(rep, rs->rows, rs->n, p->source, p->source_version, b, err)) < 0)
+		    (r = report_add(rep, rs->rows, rs->n, p->source, p->source_version, b, rs->transient, err)) < 0)
 			return r;
 		if (rs->get_named && (!i || strcmp(tg->pkgs[i - 1].source, p->source) != 0) &&
 		    (r = rs->get_named(rs, p->source, err)) < 0)
@@ -477,28 +529,26 @@ static int scan_with(struct row_source *rs, const struct dk_sec_target *tg, cons
 	return 0;
 }
 
-int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *release, struct dk_sec_report *rep,
-		struct dk_err *err)
+int dk_sec_scan_data(struct dk_sec_data *d, const struct dk_sec_target *tg, const char *release,
+		     struct dk_sec_report *rep, struct dk_err *err)
 {
-	struct row_source rs = { .get = rows_from_db, .arena = &rep->arena };
-	struct dk_sec_data d;
+	struct row_source rs = { .get = rows_from_db, .arena = &rep->arena, .transient = true, .db = d->db,
+				 .blob = DK_BUF_INIT };
+	sqlite3 *h = d->db->h;
 	bool own;
 	int r;
 
-	if ((r = dk_sec_data_open(db, &d, err)) != 0)
-		return r;
-	rs.db = d.db;
-	if (sqlite3_prepare_v2(d.db->h, "SELECT rows FROM sec_source WHERE source = ?1", -1, &rs.q, NULL) != SQLITE_OK) {
-		r = dk_db_error(d.db, err, "reading the tracker data");
+	if (sqlite3_prepare_v2(h, "SELECT rows FROM sec_source WHERE source = ?1", -1, &rs.q, NULL) != SQLITE_OK) {
+		r = dk_db_error(d->db, err, "reading the tracker data");
 		goto out;
 	}
 	/* Data loaded by a debkeep without the RESERVED tables has none to look in until the next update. */
-	if (d.version >= 2) {
+	if (d->version >= 2) {
 		rs.get_named = named_from_db;
-		if (sqlite3_prepare_v2(d.db->h, "SELECT cve FROM sec_reserved_word WHERE word = ?1", -1, &rs.nq, NULL) ||
-		    sqlite3_prepare_v2(d.db->h, "SELECT description, notes FROM sec_reserved WHERE cve = ?1", -1, &rs.eq,
+		if (sqlite3_prepare_v2(h, "SELECT cve FROM sec_reserved_word WHERE word = ?1", -1, &rs.nq, NULL) ||
+		    sqlite3_prepare_v2(h, "SELECT description, notes FROM sec_reserved WHERE cve = ?1", -1, &rs.eq,
 				       NULL)) {
-			r = dk_db_error(d.db, err, "reading the RESERVED entries");
+			r = dk_db_error(d->db, err, "reading the RESERVED entries");
 			goto out;
 		}
 	}
@@ -507,16 +557,29 @@ int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *re
 	 * takes and drops its own (a read lock, the schema checked again),
 	 * which cost as much as the look-ups themselves.
 	 */
-	own = sqlite3_get_autocommit(d.db->h) && sqlite3_exec(d.db->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	own = sqlite3_get_autocommit(h) && sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	r = scan_with(&rs, tg, release, rep, err);
 	if (own)
-		sqlite3_exec(d.db->h, "COMMIT", NULL, NULL, NULL);
+		sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
 out:
 	sqlite3_finalize(rs.q);
 	sqlite3_finalize(rs.nq);
 	sqlite3_finalize(rs.eq);
+	dk_buf_release(&rs.blob);
 	free(rs.rows);
 	free(rs.named);
+	return r;
+}
+
+int dk_sec_scan(struct dk_db *db, const struct dk_sec_target *tg, const char *release, struct dk_sec_report *rep,
+		struct dk_err *err)
+{
+	struct dk_sec_data d;
+	int r;
+
+	if ((r = dk_sec_data_open(db, &d, err)) != 0)
+		return r;
+	r = dk_sec_scan_data(&d, tg, release, rep, err);
 	dk_sec_data_close(&d);
 	return r;
 }

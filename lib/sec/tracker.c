@@ -197,6 +197,21 @@ static char *dup(struct lp *p, const char *s, const char *e)
 	return text_dup(p->t, s, (size_t)(e - s));
 }
 
+/*
+ * The entries and lines arrays are filled in order, tens of megabytes of
+ * them: each is populated (dk_mem_populate) a window of this many elements
+ * ahead, when the parser reaches the window's first element.
+ */
+#define POPULATE_WINDOW 4096
+
+static void populate_window(void *base, size_t i, size_t alloc, size_t size)
+{
+	size_t n = alloc - i < POPULATE_WINDOW ? alloc - i : POPULATE_WINDOW;
+
+	if (i % POPULATE_WINDOW == 0)
+		dk_mem_populate((char *)base + i * size, n * size);
+}
+
 /* The entry for a CVE name, created (not yet defined) when new; NULL when out of memory. */
 static struct dk_tracker_entry *entry_for(struct dk_tracker *t, const char *s, size_t n, dk_id *idp)
 {
@@ -218,8 +233,10 @@ static struct dk_tracker_entry *entry_for(struct dk_tracker *t, const char *s, s
 		t->entries_alloc = na;
 	}
 	/* Ids come in sequence: an entry is cleared when its id is new, not the whole growth ahead of time. */
-	if (dk_strpool_count(&t->cves) != known)
+	if (dk_strpool_count(&t->cves) != known) {
+		populate_window(t->entries, id, t->entries_alloc, sizeof(*t->entries));
 		memset(&t->entries[id], 0, sizeof(t->entries[id]));
+	}
 	if (!t->entries[id].name)
 		t->entries[id].name = dk_strpool_str(&t->cves, id);
 	*idp = id;
@@ -238,6 +255,7 @@ static struct dk_tracker_fix *new_fix(struct dk_tracker *t)
 		t->fixes = nf;
 		t->fixes_alloc = na;
 	}
+	populate_window(t->fixes, t->nfixes, t->fixes_alloc, sizeof(*t->fixes));
 	return &t->fixes[t->nfixes++];
 }
 
@@ -760,6 +778,37 @@ static int finish_entry(struct lp *p, struct cur_entry *c)
 	return 0;
 }
 
+/*
+ * About how many entries a list of len bytes holds, from the headers in its
+ * first MiB, a quarter added: enough to size the CVE pool once, and not so
+ * many that its table spreads over pages that stay empty. Capped at ten
+ * times the real list, so a file that only starts like one costs little
+ * before its first bad line.
+ */
+#define ESTIMATE_SAMPLE ((size_t)1 << 20)
+#define ESTIMATE_MAX 3000000
+
+static uint32_t estimate_entries(const char *data, size_t len)
+{
+	size_t sample = len < ESTIMATE_SAMPLE ? len : ESTIMATE_SAMPLE, n = 0;
+	const char *p = data, *end = data + sample;
+	uint64_t est;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		n += *p == 'C' || *p == 'T';
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (!sample)
+		return 0;
+	est = (uint64_t)n * len / sample;
+	est += est / 4;
+	return est > ESTIMATE_MAX ? ESTIMATE_MAX : (uint32_t)est;
+}
+
 int dk_tracker_parse_cve_list(struct dk_tracker *t, const char *data, size_t len, const char *name, struct dk_err *err)
 {
 	struct lp p = { .t = t, .name = name, .err = err };
@@ -769,6 +818,12 @@ int dk_tracker_parse_cve_list(struct dk_tracker *t, const char *data, size_t len
 	int r;
 
 	memset(&c, 0, sizeof(c));
+	/*
+	 * Only a hint: a pool that cannot grow now fails at its first new name,
+	 * as it would have. A load for a target's sources keeps few entries.
+	 */
+	if (!t->only)
+		dk_strpool_reserve(&t->cves, estimate_entries(data, len));
 	while (next_line(&p, &pos, end, &s, &e)) {
 		struct dk_tracker_entry *ent;
 		const char *a;

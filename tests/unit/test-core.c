@@ -73,7 +73,29 @@ static void test_arena(void)
 	memset(big, 1, 100u << 20);
 	is_str(dk_arena_strndup(&a, "hello world", 5), "hello", "strndup");
 	dk_arena_release(&a);
-	ok(a.head == NULL, "release frees everything");
+	ok(a.head == NULL && a.ready == NULL, "release frees everything");
+	/* Blocks of a megabyte and more are populated ahead: every byte stays where it was put. */
+	for (int i = 0; i < 200000; i++) {
+		char *p = dk_arena_alloc(&a, 48);
+
+		if (!p)
+			break;
+		memset(p, i & 0xff, 48);
+		if (i % 1000 == 0 && (big = dk_arena_alloc(&a, 3000)) != NULL)
+			memset(big, 0xee, 3000);
+	}
+	ok(a.total > (4u << 20) && a.ready >= a.next && a.ready <= a.end,
+	   "populated up to a window past the head's use");
+	dk_arena_release(&a);
+	dk_mem_populate(NULL, 0);
+	{
+		char *m = malloc(10000);
+
+		dk_mem_populate(m + 1, 9999);
+		memset(m, 7, 10000);
+		ok(m[0] == 7 && m[9999] == 7, "populate is a hint: memory is unchanged and usable");
+		free(m);
+	}
 }
 
 static void test_strpool(void)
@@ -102,6 +124,31 @@ static void test_strpool(void)
 	}
 	ok(same, "70000 names survive growth");
 	is_str(dk_strpool_str(&p, a), "libc6", "ids stay valid after growth");
+	dk_strpool_release(&p);
+
+	is_int(dk_strpool_reserve(&p, 100000), 0, "reserve in an empty pool");
+	{
+		uint32_t mask = p.mask, alloc = p.alloc;
+
+		ok(p.alloc >= 100001 && (uint64_t)p.mask + 1 >= 2 * 100001u, "room for 100000 strings at half load");
+		a = dk_strpool_intern(&p, "libc6", 5);
+		for (int i = 0; i < 99999; i++) {
+			int n = snprintf(name, sizeof(name), "pkg%d", i);
+
+			dk_strpool_intern(&p, name, (size_t)n);
+		}
+		ok(p.mask == mask && p.alloc == alloc, "interning what was reserved grows nothing");
+		is_int(dk_strpool_lookup(&p, "pkg99998", 8), 100000, "ids in sequence after a reserve");
+		is_int(dk_strpool_reserve(&p, 0), 0, "a reserve of nothing more");
+		ok(p.mask == mask && p.alloc == alloc, "a reserve that fits changes nothing");
+		is_int(dk_strpool_reserve(&p, 200000), 0, "a reserve in a full pool");
+		ok(p.alloc >= 300001 && (uint64_t)p.mask + 1 >= 600002u, "grows to the count plus the reserve");
+		is_int(dk_strpool_lookup(&p, "pkg12345", 8), dk_strpool_intern(&p, "pkg12345", 8),
+		       "strings stay after a reserve rehashes");
+		is_str(dk_strpool_str(&p, a), "libc6", "and so do their ids");
+		ok(dk_strpool_reserve(&p, UINT32_MAX) < 0, "an impossible reserve fails");
+		is_str(dk_strpool_str(&p, a), "libc6", "and leaves the pool as it was");
+	}
 	dk_strpool_release(&p);
 }
 

@@ -195,6 +195,36 @@ static void test_manifest_formats(void)
 }
 
 /* A RESERVED entry whose only word about its package is a NOTE: found from the database and from memory. */
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Every field of two findings; the strings by content. */
+static bool same_finding(const struct dk_sec_finding *a, const struct dk_sec_finding *b)
+{
+	return same_str(a->cve, b->cve) && same_str(a->description, b->description) && same_str(a->source, b->source) &&
+	       same_str(a->installed, b->installed) && same_str(a->binaries, b->binaries) &&
+	       same_str(a->fixed, b->fixed) && same_str(a->urgency, b->urgency) &&
+	       same_str(a->advisories, b->advisories) && same_str(a->references, b->references) &&
+	       same_str(a->note, b->note) && a->status == b->status && a->fix_in_archive == b->fix_in_archive &&
+	       same_str(a->available, b->available) && a->bug == b->bug && a->named_in_note == b->named_in_note;
+}
+
+/* Two reports alike in every finding, RESERVED ones too. */
+static bool same_report(const struct dk_sec_report *a, const struct dk_sec_report *b)
+{
+	if (a->nfindings != b->nfindings || a->nreserved != b->nreserved)
+		return false;
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (!same_finding(&a->findings[i], &b->findings[i]))
+			return false;
+	for (size_t i = 0; i < a->nreserved; i++)
+		if (!same_finding(&a->reserved[i], &b->reserved[i]))
+			return false;
+	return true;
+}
+
 static void test_reserved_notes(void)
 {
 	static const char list[] = "CVE-2024-0001 [embargoed]\n\tRESERVED\n\tNOTE: LibFoo: embargoed\n"
@@ -379,6 +409,24 @@ static void test_db(void)
 		    rep.findings[i].status != rep2.findings[i].status ||
 		    strcmp(rep.findings[i].advisories, rep2.findings[i].advisories))
 			ok(0, "finding %zu differs: %s", i, rep.findings[i].cve);
+	/* The rows read from the file are gone with its handle: the findings keep copies of what they show. */
+	ok(same_report(&rep, &rep2), "field for field, after the data's handle is closed");
+	{
+		struct dk_sec_data d;
+		struct dk_sec_report rep3 = DK_SEC_REPORT_INIT;
+
+		is_int(dk_sec_data_open(&db, &d, &err), 0, "one handle on the data");
+		is_int(dk_sec_data_meta(&d, &m, &err), 0, "the update's record through it");
+		is_str(m.data_date, "2023-04-10", "of the update stored");
+		dk_sec_meta_release(&m);
+		is_int(dk_sec_scan_data(&d, &tg, "bookworm", &rep3, &err), 0, "a scan through the same handle");
+		is_int(dk_sec_scan_data(&d, &tg, "bookworm", &rep, &err) < 0, 0, "and a second one");
+		dk_sec_data_close(&d);
+		ok(same_report(&rep3, &rep2), "the same findings as from memory");
+		dk_sec_report_release(&rep3);
+		dk_sec_report_release(&rep);
+		rep = (struct dk_sec_report)DK_SEC_REPORT_INIT;
+	}
 	/* A failing store (here: a NULL source violates NOT NULL) keeps the previous data. */
 	dk_tracker_load(&bad, FIXTURES "/tracker/data/DSA/list", &err);
 	ok(dk_sec_store(&db, &bad, NULL, "2030-01-01", &err) < 0, "a failing store fails");
