@@ -62,11 +62,14 @@ static const char info_usage[] = "usage: debkeep cve info [--json]\n\n"
 
 enum scan_format { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_OPENVEX };
 
-/* The data root's database and the tracker data in it, opened once for the update's record and the scans. */
+/*
+ * The data root's database and the tracker data in it, opened once for the update's record and the scans.
+ * Read-only: a reader neither sets up the journal nor runs the layout statements, and takes no lock.
+ */
 static int open_db(struct cli *cli, struct dk_db *db, struct dk_sec_data *d, struct dk_sec_meta *meta,
 		   struct dk_err *err)
 {
-	int r = dk_db_open(db, cli->root, 0, err);
+	int r = dk_db_open(db, cli->root, DK_DB_READONLY, err);
 
 	if (r == DK_NOTFOUND)
 		return dk_err_set(err, DK_EINPUT, "%s: no security tracker data (run 'debkeep cve update' first)",

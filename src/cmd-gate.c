@@ -174,7 +174,7 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 		}
 	} else {
 		/* One handle for the update's record and the scan: both of the same update. */
-		r = dk_db_open(&db, cli->root, 0, &err);
+		r = dk_db_open(&db, cli->root, DK_DB_READONLY, &err);
 		if (r == 0 && (r = dk_sec_data_open(&db, &d, &err)) == 0)
 			r = dk_sec_data_meta(&d, &m, &err);
 		if (r == DK_NOTFOUND) {
