@@ -16,6 +16,7 @@
 #include <debkeep/publish.h>
 #include <debkeep/serve.h>
 
+#include "publish-object.h"
 #include "tap.h"
 
 static char tmp[256];
@@ -41,21 +42,6 @@ static char *slurp(const char *path, size_t *len)
 	return p;
 }
 
-static void write_object(const char *path, const char *content, struct dk_publish_pkg *p)
-{
-	unsigned char d[DK_HASH_MAX];
-	FILE *f = fopen(path, "wb");
-
-	fputs(content, f);
-	fclose(f);
-	p->object_path = path;
-	p->size = strlen(content);
-	dk_hash_mem(DK_MD5, content, strlen(content), d, NULL);
-	dk_hex(d, 16, p->md5);
-	dk_hash_mem(DK_SHA256, content, strlen(content), d, NULL);
-	dk_hex(d, 32, p->sha256);
-}
-
 #define PKG(ctl, n, v, a, pool) { ctl, sizeof(ctl) - 1, n, v, NULL, pool, 0, "", "", a, "main" }
 
 static struct dk_publish_pkg pkgs[] = {
@@ -73,7 +59,7 @@ static void setup_objects(void)
 	mkdir(tap_at("%s/objects%s", tmp, ""), 0755);
 	for (int i = 0; i < 4; i++) {
 		snprintf(paths[i], sizeof(paths[i]), "%s/objects/%d", tmp, i);
-		write_object(paths[i], content[i], &pkgs[i]);
+		test_object(&pkgs[i], paths[i], content[i]);
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <debkeep/publish.h>
 #include <debkeep/repo.h>
 
+#include "publish-object.h"
 #include "tap.h"
 
 static char tmp[256];
@@ -24,19 +25,6 @@ static void put(const char *path, const char *content)
 		fputs(content, f);
 		fclose(f);
 	}
-}
-
-static void object(struct dk_publish_pkg *p, const char *path, const char *content)
-{
-	unsigned char d[DK_HASH_MAX];
-
-	put(path, content);
-	p->object_path = path;
-	p->size = strlen(content);
-	dk_hash_mem(DK_MD5, content, strlen(content), d, NULL);
-	dk_hex(d, 16, p->md5);
-	dk_hash_mem(DK_SHA256, content, strlen(content), d, NULL);
-	dk_hex(d, 32, p->sha256);
 }
 
 static ino_t inode(const char *path)
@@ -68,7 +56,7 @@ static void test_pool(void)
 	mkdir(tap_at("%s/objects", tmp), 0755);
 	for (int i = 0; i < 4; i++) {
 		snprintf(objs[i], sizeof(objs[i]), "%s/objects/%d", tmp, i);
-		object(&p[i], objs[i], i == 1 ? "alpha-doc one" : i == 2 ? "beta two" : "alpha one");
+		test_object(&p[i], objs[i], i == 1 ? "alpha-doc one" : i == 2 ? "beta two" : "alpha one");
 	}
 
 	r = dk_publish(tap_at("%s/public", tmp), "t", "s", p, 3, &o, &err);
