@@ -1,4 +1,4 @@
-/* test-core.c - unit tests for lib/core: err, buf, arena, strpool, map, hash, input */
+/* test-core.c - unit tests for lib/core: err, buf, arena, strpool, map, hash, input, lazy loading */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <debkeep/map.h>
 #include <debkeep/strpool.h>
 
+#include "core/lazy.h"
 #include "tap.h"
 
 static void test_err(void)
@@ -235,6 +236,25 @@ static void test_input(void)
 		printf("# could not remove %s\n", dir);
 }
 
+/* The loader on its own: zlib, which every test program has, stands for a lazily loaded library. */
+static void test_lazy(void)
+{
+	static const char *const names[] = { "zlibVersion", "crc32" };
+	static const char *const missing[] = { "zlibVersion", "no_such_function_in_zlib" };
+	struct {
+		const char *(*version)(void);
+		unsigned long (*crc32)(unsigned long crc, const unsigned char *p, unsigned n);
+	} fn = { 0 }, fn2 = { 0 }, fn3 = { 0 };
+	struct dk_lazy z = DK_LAZY_INIT("libz.so.1", names, fn), partial = DK_LAZY_INIT("libz.so.1", missing, fn2),
+		       absent = DK_LAZY_INIT("libdebkeep-absent.so.0", names, fn3);
+
+	ok(dk_lazy_have(&z) && fn.version && fn.crc32, "a library loads and its functions resolve");
+	is_int((int)fn.crc32(0, (const unsigned char *)"123456789", 9), (int)0xcbf43926, "and are called");
+	ok(dk_lazy_have(&z), "asked again: loaded");
+	ok(!dk_lazy_have(&partial) && !fn2.version, "a missing function: not loaded, the table left zero");
+	ok(!dk_lazy_have(&absent) && !dk_lazy_have(&absent), "a missing library: not loaded, and not tried again");
+}
+
 int main(void)
 {
 	test_err();
@@ -244,5 +264,6 @@ int main(void)
 	test_map();
 	test_hash();
 	test_input();
+	test_lazy();
 	return tap_done();
 }
