@@ -543,25 +543,36 @@ static int emit(const char *output, struct dk_buf *b, struct dk_err *err)
 	return fwrite(b->data, 1, b->len, stdout) == b->len && !ferror(stdout) ? EXIT_OK : EXIT_INTERNAL;
 }
 
-static int scan_target(struct cli *cli, struct dk_sec_data *d, const char *path, const char *release,
+/* The target's digest, when the output shows it (the table and CSV do not: dk_sec_target_digest). */
+static int open_target(struct cli *cli, const struct scan_opts *o, const char *path, struct dk_sec_target *tg,
+		       struct dk_err *err)
+{
+	int r = dk_sec_target_open(tg, path, cli->root, err);
+
+	if (r == 0 && (o->format == FMT_JSON || o->format == FMT_OPENVEX))
+		r = dk_sec_target_digest(tg, err);
+	return r;
+}
+
+static int scan_target(struct cli *cli, struct dk_sec_data *d, const char *path, const struct scan_opts *o,
 		       struct dk_sec_target *tg, struct dk_sec_report *rep, struct dk_err *err)
 {
 	int r;
 
-	if ((r = dk_sec_target_open(tg, path, cli->root, err)) < 0)
+	if ((r = open_target(cli, o, path, tg, err)) < 0)
 		return r;
-	return dk_sec_scan_data(d, tg, release, rep, err);
+	return dk_sec_scan_data(d, tg, o->release, rep, err);
 }
 
 /* --tracker: the tracker's files read for this scan only; the data's date is the newest advisory's. */
-static int scan_files(struct cli *cli, const char *tracker, const char *path, const char *release,
-		      struct dk_sec_target *tg, struct dk_sec_report *rep, struct dk_tracker *t, struct dk_sec_meta *m,
-		      struct dk_err *err)
+static int scan_files(struct cli *cli, const char *path, const struct scan_opts *o, struct dk_sec_target *tg,
+		      struct dk_sec_report *rep, struct dk_tracker *t, struct dk_sec_meta *m, struct dk_err *err)
 {
+	const char *tracker = o->tracker;
 	int r;
 
-	if ((r = dk_sec_target_open(tg, path, cli->root, err)) < 0 ||
-	    (r = dk_sec_scan_files(tracker, tg, release, t, rep, err)) < 0)
+	if ((r = open_target(cli, o, path, tg, err)) < 0 ||
+	    (r = dk_sec_scan_files(tracker, tg, o->release, t, rep, err)) < 0)
 		return r;
 	m->source = strdup(tracker);
 	m->data_date = strdup(t->newest[0] ? t->newest : "unknown");
@@ -591,14 +602,14 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 		return r < 0 ? EXIT_OK : r;
 	}
 	if (o.tracker) {
-		if ((r = scan_files(cli, o.tracker, path, o.release, &tg, &rep, &t, &m, &err)) < 0) {
+		if ((r = scan_files(cli, path, &o, &tg, &rep, &t, &m, &err)) < 0) {
 			code = cli_fail(&err);
 			goto out;
 		}
 	} else if ((r = open_db(cli, &db, &d, &m, &err)) < 0) {
 		scan_opts_release(&o);
 		return cli_fail(&err);
-	} else if ((r = scan_target(cli, &d, path, o.release, &tg, &rep, &err)) < 0) {
+	} else if ((r = scan_target(cli, &d, path, &o, &tg, &rep, &err)) < 0) {
 		code = cli_fail(&err);
 		goto out;
 	}
@@ -796,13 +807,13 @@ static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
 	if (o.tracker) {
 		struct dk_sec_meta mb = DK_SEC_META_INIT;
 
-		r = scan_files(cli, o.tracker, paths[0], o.release, &ta, &ra, &tra, &m, &err);
+		r = scan_files(cli, paths[0], &o, &ta, &ra, &tra, &m, &err);
 		if (r == 0)
-			r = scan_files(cli, o.tracker, paths[1], o.release, &tb, &rb, &trb, &mb, &err);
+			r = scan_files(cli, paths[1], &o, &tb, &rb, &trb, &mb, &err);
 		dk_sec_meta_release(&mb);
 	} else if ((r = open_db(cli, &db, &d, &m, &err)) == 0) {
-		if ((r = scan_target(cli, &d, paths[0], o.release, &ta, &ra, &err)) == 0)
-			r = scan_target(cli, &d, paths[1], o.release, &tb, &rb, &err);
+		if ((r = scan_target(cli, &d, paths[0], &o, &ta, &ra, &err)) == 0)
+			r = scan_target(cli, &d, paths[1], &o, &tb, &rb, &err);
 	}
 	if (r < 0) {
 		code = cli_fail(&err);

@@ -186,7 +186,8 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 		    (r = dk_sec_scan_data(&d, &tg, o.release, &rep, &err)) < 0)
 			goto fail;
 	}
-	if ((r = dk_gate_decide(&pol, &rep, today, &res, &err)) < 0)
+	/* The evidence names the target by its digest. */
+	if ((r = dk_sec_target_digest(&tg, &err)) < 0 || (r = dk_gate_decide(&pol, &rep, today, &res, &err)) < 0)
 		goto fail;
 	{
 		const char *digest = o.snapshot ? o.snapshot : tg.kind == DK_TARGET_SNAPSHOT ? tg.sha256 : NULL;

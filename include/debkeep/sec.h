@@ -92,16 +92,12 @@ struct dk_sec_target {
 	enum dk_sec_target_kind kind;
 	struct dk_sec_pkg *pkgs;
 	size_t npkgs;
-	char sha256[65]; /* of the file as given; of a snapshot, its member list (docs/security.md) */
+	/* Of the file as given, "" until dk_sec_target_digest(); of a snapshot, its member list (docs/security.md). */
+	char sha256[65];
+	const char *path; /* the file loaded, NULL for a snapshot */
 };
 
-#define DK_SEC_TARGET_INIT                                                                                             \
-	{                                                                                                              \
-		DK_ARENA_INIT, DK_TARGET_STATUS, NULL, 0,                                                              \
-		{                                                                                                      \
-			0                                                                                              \
-		}                                                                                                      \
-	}
+#define DK_SEC_TARGET_INIT { DK_ARENA_INIT, DK_TARGET_STATUS, NULL, 0, { 0 }, NULL }
 
 const char *dk_sec_target_kind_name(enum dk_sec_target_kind k);
 
@@ -111,6 +107,12 @@ const char *dk_sec_target_kind_name(enum dk_sec_target_kind k);
  * image tar (its var/lib/dpkg/status). Packages sorted by source, version, name.
  */
 int dk_sec_target_load(struct dk_sec_target *tg, const char *path, struct dk_err *err);
+/*
+ * Fill tg->sha256 if it is still empty. Loading a file does not hash it:
+ * hashing loads OpenSSL, a tenth of a scan that prints a table. What shows
+ * or keeps the digest (JSON, OpenVEX, the gate's evidence) asks for it.
+ */
+int dk_sec_target_digest(struct dk_sec_target *tg, struct dk_err *err);
 int dk_sec_target_parse_status(struct dk_sec_target *tg, const char *data, size_t len, const char *name,
 			       struct dk_err *err);
 int dk_sec_target_parse_manifest(struct dk_sec_target *tg, const char *data, size_t len, const char *name,

@@ -1,7 +1,9 @@
 /* target.c - what a scan looks at: packages from a dpkg status file, a manifest, an image tar or a snapshot */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -317,16 +319,36 @@ static bool looks_like_manifest(const char *data, size_t len)
 	return s < e && *s != '\n';
 }
 
+/*
+ * Does the file start as text, as a status file or a manifest does? Then
+ * it is no archive, and libarchive need not be loaded to say so: a tar
+ * header has NUL bytes, and compressed data has control bytes in its first
+ * block as surely.
+ */
+static bool starts_as_text(const char *path)
+{
+	unsigned char b[4096];
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = pread(fd, b, sizeof(b), 0);
+		close(fd);
+	}
+	for (ssize_t i = 0; i < n; i++)
+		if (b[i] < 0x20 && b[i] != '\t' && b[i] != '\n' && b[i] != '\r')
+			return false;
+	return n > 0;
+}
+
 int dk_sec_target_load(struct dk_sec_target *tg, const char *path, struct dk_err *err)
 {
 	struct dk_input in = DK_INPUT_INIT;
-	unsigned char digest[32];
 	int r;
 
-	if ((r = dk_hash_file(DK_SHA256, path, digest, err)) < 0)
-		return r;
-	dk_hex(digest, sizeof(digest), tg->sha256);
-	if ((r = read_image(tg, path, err)) != DK_NOTFOUND)
+	if (!(tg->path = dk_arena_strdup(&tg->arena, path)))
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	if (!starts_as_text(path) && (r = read_image(tg, path, err)) != DK_NOTFOUND)
 		return r;
 	if ((r = dk_input_open(&in, path, (size_t)1 << 30, err)) < 0)
 		return r;
@@ -339,6 +361,21 @@ int dk_sec_target_load(struct dk_sec_target *tg, const char *path, struct dk_err
 	}
 	dk_input_release(&in);
 	return r;
+}
+
+int dk_sec_target_digest(struct dk_sec_target *tg, struct dk_err *err)
+{
+	unsigned char digest[32];
+	int r;
+
+	if (tg->sha256[0])
+		return 0;
+	if (!tg->path)
+		return dk_err_set(err, DK_EINPUT, "the target has no file to hash");
+	if ((r = dk_hash_file(DK_SHA256, tg->path, digest, err)) < 0)
+		return r;
+	dk_hex(digest, sizeof(digest), tg->sha256);
+	return 0;
 }
 
 struct snap_ctx {
