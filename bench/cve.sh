@@ -52,11 +52,16 @@ best debsecan debsecan --suite bookworm --source "file://$tmp/feed/" --status "$
 	--config /dev/null --whitelist "$tmp/none" --history "$tmp/none"
 best startup "$debkeep" version compare 1 1
 # Tens of milliseconds are below /usr/bin/time's resolution: perf's mean over 20 runs, where perf is.
+perf_ms() {
+	local name=$1
+	shift
+	perf stat -r 20 -e task-clock -o "$tmp/perf" "$@" >/dev/null || [ $? -eq 1 ]
+	awk -v name="$name" '/task-clock/ { cpu = $1 } /time elapsed/ { wall = $1 * 1000 }
+	END { printf "%s (perf stat -r 20): %.1f ms elapsed, %.1f ms task-clock\n", name, wall, cpu }' "$tmp/perf"
+}
 if command -v perf >/dev/null && perf stat -r 1 true >/dev/null 2>&1; then
-	perf stat -r 20 -e task-clock -o "$tmp/perf" "$debkeep" --root "$tmp/root" cve scan "$tmp/status" \
-		--release bookworm >/dev/null || [ $? -eq 1 ]
-	awk '/task-clock/ { cpu = $1 } /time elapsed/ { wall = $1 * 1000 }
-	END { printf "scan (perf stat -r 20): %.1f ms elapsed, %.1f ms task-clock\n", wall, cpu }' "$tmp/perf"
+	perf_ms scan "$debkeep" --root "$tmp/root" cve scan "$tmp/status" --release bookworm
+	perf_ms startup "$debkeep" version compare 1 1
 fi
 awk -v d="$wall_debsecan" -v l="$wall_load_scan" -v s="$wall_scan" -v dc="$cpu_debsecan" -v lc="$cpu_load_scan" \
 	-v sc="$cpu_scan" 'BEGIN {

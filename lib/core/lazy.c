@@ -14,7 +14,9 @@
  * and gets them from core/lazy-*.c; the first call of a library's
  * functions loads it and resolves all its functions at once, so later
  * calls from other threads (serve's request handlers, import's writers)
- * only read a flag and the table.
+ * only read a flag and the table. A library is looked up by the process's
+ * view of the file system: code that chroots (image/install.c) only
+ * execs there, and must never be the first to call one of these.
  */
 
 /* The table is a struct of function pointers only, filled in the order of the names; false leaves it zero. */
