@@ -66,22 +66,13 @@ enum scan_format { FMT_TABLE, FMT_JSON, FMT_CSV, FMT_OPENVEX };
  * The data root's database and the tracker data in it, opened once for the update's record and the scans.
  * Read-only: a reader neither sets up the journal nor runs the layout statements, and takes no lock.
  */
-static int open_db(struct cli *cli, struct dk_db *db, struct dk_sec_data *d, struct dk_sec_meta *meta,
-		   struct dk_err *err)
+static int open_data(struct cli *cli, struct dk_sec_data *d, struct dk_sec_meta *meta, struct dk_err *err)
 {
-	int r = dk_db_open(db, cli->root, DK_DB_READONLY, err);
+	int r = dk_sec_data_open_root(cli->root, d, err);
 
-	if (r == DK_NOTFOUND)
-		return dk_err_set(err, DK_EINPUT, "%s: no security tracker data (run 'debkeep cve update' first)",
-				  cli->root);
-	if (r < 0)
-		return r;
-	if ((r = dk_sec_data_open(db, d, err)) != 0 || (r = dk_sec_data_meta(d, meta, err)) != 0) {
+	if (r == 0 && (r = dk_sec_data_meta(d, meta, err)) != 0)
 		dk_sec_data_close(d);
-		dk_db_close(db);
-		return r == DK_NOTFOUND ? (err->code = DK_EINPUT) : r;
-	}
-	return 0;
+	return r == DK_NOTFOUND ? (err->code = DK_EINPUT) : r;
 }
 
 /* --- update --- */
@@ -586,7 +577,6 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 {
 	struct scan_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
-	struct dk_db db = DK_DB_INIT;
 	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_sec_target tg = DK_SEC_TARGET_INIT;
@@ -606,7 +596,7 @@ static int cmd_scan(struct cli *cli, int argc, char **argv)
 			code = cli_fail(&err);
 			goto out;
 		}
-	} else if ((r = open_db(cli, &db, &d, &m, &err)) < 0) {
+	} else if ((r = open_data(cli, &d, &m, &err)) < 0) {
 		scan_opts_release(&o);
 		return cli_fail(&err);
 	} else if ((r = scan_target(cli, &d, path, &o, &tg, &rep, &err)) < 0) {
@@ -665,7 +655,6 @@ out:
 	dk_sec_target_release(&tg);
 	dk_sec_meta_release(&m);
 	dk_sec_data_close(&d);
-	dk_db_close(&db);
 	dk_tracker_release(&t);
 	scan_opts_release(&o);
 	return code;
@@ -787,7 +776,6 @@ static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
 {
 	struct scan_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
-	struct dk_db db = DK_DB_INIT;
 	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_sec_target ta = DK_SEC_TARGET_INIT, tb = DK_SEC_TARGET_INIT;
@@ -811,7 +799,7 @@ static int cmd_cve_diff(struct cli *cli, int argc, char **argv)
 		if (r == 0)
 			r = scan_files(cli, paths[1], &o, &tb, &rb, &trb, &mb, &err);
 		dk_sec_meta_release(&mb);
-	} else if ((r = open_db(cli, &db, &d, &m, &err)) == 0) {
+	} else if ((r = open_data(cli, &d, &m, &err)) == 0) {
 		if ((r = scan_target(cli, &d, paths[0], &o, &ta, &ra, &err)) == 0)
 			r = scan_target(cli, &d, paths[1], &o, &tb, &rb, &err);
 	}
@@ -891,7 +879,6 @@ out:
 	dk_sec_target_release(&tb);
 	dk_sec_meta_release(&m);
 	dk_sec_data_close(&d);
-	dk_db_close(&db);
 	dk_tracker_release(&tra);
 	dk_tracker_release(&trb);
 	scan_opts_release(&o);
@@ -903,7 +890,6 @@ out:
 static int cmd_info(struct cli *cli, int argc, char **argv)
 {
 	struct dk_err err = DK_ERR_INIT;
-	struct dk_db db = DK_DB_INIT;
 	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	int code;
@@ -918,7 +904,7 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 			return cli_usage(cli, "cve info: unexpected argument '%s'", argv[i]);
 		}
 	}
-	if (open_db(cli, &db, &d, &m, &err) < 0)
+	if (open_data(cli, &d, &m, &err) < 0)
 		return cli_fail(&err);
 	if (cli->json)
 		code = cli_json_out(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "source", m.source, "date", m.data_date,
@@ -933,7 +919,6 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 			       : EXIT_OK;
 	dk_sec_meta_release(&m);
 	dk_sec_data_close(&d);
-	dk_db_close(&db);
 	return code;
 }
 

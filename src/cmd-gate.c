@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <debkeep/db.h>
 #include <debkeep/fs.h>
 #include <debkeep/gate.h>
 #include <debkeep/sec.h>
@@ -125,7 +124,6 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 {
 	struct gate_opts o = { 0 };
 	struct dk_err err = DK_ERR_INIT;
-	struct dk_db db = DK_DB_INIT;
 	struct dk_sec_data d = DK_SEC_DATA_INIT;
 	struct dk_sec_meta m = DK_SEC_META_INIT;
 	struct dk_policy pol = DK_POLICY_INIT;
@@ -174,8 +172,8 @@ int cmd_gate(struct cli *cli, int argc, char **argv)
 		}
 	} else {
 		/* One handle for the update's record and the scan: both of the same update. */
-		r = dk_db_open(&db, cli->root, DK_DB_READONLY, &err);
-		if (r == 0 && (r = dk_sec_data_open(&db, &d, &err)) == 0)
+		r = dk_sec_data_open_root(cli->root, &d, &err);
+		if (r == 0)
 			r = dk_sec_data_meta(&d, &m, &err);
 		if (r == DK_NOTFOUND) {
 			dk_err_set(&err, DK_EINPUT, "%s: no security tracker data (run 'debkeep cve update' first)",
@@ -235,7 +233,6 @@ out:
 	dk_policy_release(&pol);
 	dk_sec_meta_release(&m);
 	dk_sec_data_close(&d);
-	dk_db_close(&db);
 	dk_tracker_release(&t);
 	free(o.snapshot_target);
 	return code;

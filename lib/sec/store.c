@@ -584,33 +584,30 @@ out:
 	return r;
 }
 
-static int no_data(struct dk_db *db, struct dk_err *err)
+static int no_data(const char *where, struct dk_err *err)
 {
-	return dk_err_set(err, DK_NOTFOUND, "%s: no security tracker data (run 'debkeep cve update' first)", db->path);
+	return dk_err_set(err, DK_NOTFOUND, "%s: no security tracker data (run 'debkeep cve update' first)", where);
 }
 
-int dk_sec_data_open(struct dk_db *db, struct dk_sec_data *d, struct dk_err *err)
+/* The data in the main database db, as a debkeep before tracker.db left it. */
+static int open_legacy(struct dk_sec_data *d, struct dk_db *db, struct dk_err *err)
+{
+	int r;
+
+	if ((r = dk_db_schema_version(db, "sec", &d->version, err)) < 0)
+		return r;
+	if (!d->version || d->version >= SEC_MOVED)
+		return no_data(db->path, err);
+	d->db = db;
+	return 0;
+}
+
+/* tracker.db, at d->own.path. */
+static int open_own(struct dk_sec_data *d, struct dk_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int r, format = -1;
 
-	*d = (struct dk_sec_data)DK_SEC_DATA_INIT;
-	d->main = db;
-	if (!(d->own.path = root_file(db, DK_SEC_DATA_FILE)))
-		return dk_err_set(err, DK_ENOMEM, "out of memory");
-	if (access(d->own.path, F_OK) != 0) {
-		r = errno == ENOENT ? 0 : dk_err_errno(err, "%s", d->own.path);
-		free(d->own.path);
-		d->own.path = NULL;
-		if (r < 0)
-			return r;
-		if ((r = dk_db_schema_version(db, "sec", &d->version, err)) < 0)
-			return r;
-		if (!d->version || d->version >= SEC_MOVED)
-			return no_data(db, err);
-		d->db = db;
-		return 0;
-	}
 	d->db = &d->own;
 	d->version = SEC_MOVED;
 	if (sqlite3_open_v2(d->own.path, &d->own.h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -641,9 +638,59 @@ int dk_sec_data_open(struct dk_db *db, struct dk_sec_data *d, struct dk_err *err
 	return 0;
 }
 
+/* Is there a tracker.db at d->own.path? 0 yes, 1 no (the path dropped), or an error. */
+static int own_exists(struct dk_sec_data *d, struct dk_err *err)
+{
+	int r;
+
+	if (access(d->own.path, F_OK) == 0)
+		return 0;
+	r = errno == ENOENT ? 1 : dk_err_errno(err, "%s", d->own.path);
+	free(d->own.path);
+	d->own.path = NULL;
+	return r;
+}
+
+int dk_sec_data_open(struct dk_db *db, struct dk_sec_data *d, struct dk_err *err)
+{
+	int r;
+
+	*d = (struct dk_sec_data)DK_SEC_DATA_INIT;
+	d->main = db;
+	if (!(d->own.path = root_file(db, DK_SEC_DATA_FILE)))
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	if ((r = own_exists(d, err)) != 0)
+		return r < 0 ? r : open_legacy(d, db, err);
+	return open_own(d, err);
+}
+
+int dk_sec_data_open_root(const char *root, struct dk_sec_data *d, struct dk_err *err)
+{
+	size_t n = strlen(root) + 1 + sizeof(DK_SEC_DATA_FILE);
+	int r;
+
+	*d = (struct dk_sec_data)DK_SEC_DATA_INIT;
+	if (!(d->own.path = malloc(n)))
+		return dk_err_set(err, DK_ENOMEM, "out of memory");
+	snprintf(d->own.path, n, "%s/%s", root, DK_SEC_DATA_FILE);
+	if ((r = own_exists(d, err)) == 0)
+		return open_own(d, err);
+	if (r < 0)
+		return r;
+	if ((r = dk_db_open(&d->legacy, root, DK_DB_READONLY, err)) != 0) {
+		dk_sec_data_close(d);
+		return r == DK_NOTFOUND ? no_data(root, err) : r;
+	}
+	d->main = &d->legacy;
+	if ((r = open_legacy(d, &d->legacy, err)) != 0)
+		dk_sec_data_close(d);
+	return r;
+}
+
 void dk_sec_data_close(struct dk_sec_data *d)
 {
 	dk_db_close(&d->own);
+	dk_db_close(&d->legacy);
 	*d = (struct dk_sec_data)DK_SEC_DATA_INIT;
 }
 
@@ -673,7 +720,7 @@ int dk_sec_data_meta(struct dk_sec_data *d, struct dk_sec_meta *m, struct dk_err
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE)
-		r = no_data(d->main, err);
+		r = no_data(d->main ? d->main->path : d->db->path, err);
 	else if (rc != SQLITE_ROW)
 		r = dk_db_error(d->db, err, "reading the tracker update");
 	else if (!m->source || !m->data_date || !m->loaded_at)

@@ -349,6 +349,15 @@ static void test_legacy_layout(void)
 		   rep.findings[0].status == DK_SEC_VULNERABLE,
 	   "its finding");
 	dk_sec_report_release(&rep);
+	{
+		struct dk_sec_data d;
+
+		is_int(dk_sec_data_open_root(dir, &d, &err), 0, "from the root: the old layout's data");
+		is_int(dk_sec_data_meta(&d, &m, &err), 0, "its record");
+		is_str(m.source, "old", "read from the main database, opened for it");
+		dk_sec_meta_release(&m);
+		dk_sec_data_close(&d);
+	}
 	is_int(dk_tracker_load(&t, FIXTURES "/tracker", &err), 0, "load the fixture checkout");
 	is_int(dk_sec_store(&db, &t, "fixture", "2023-04-10", &err), 0, "an update");
 	dk_db_schema_version(&db, "sec", &v, &err);
@@ -415,6 +424,16 @@ static void test_db(void)
 		struct dk_sec_data d;
 		struct dk_sec_report rep3 = DK_SEC_REPORT_INIT;
 
+		struct dk_sec_data r1, r2;
+		char none[300];
+
+		is_int(dk_sec_data_open_root(dir, &r1, &err), 0, "from the root: " DK_SEC_DATA_FILE);
+		ok(r1.db == &r1.own && !r1.main && !r1.legacy.h, "without opening the main database");
+		dk_sec_data_close(&r1);
+		snprintf(none, sizeof(none), "%s/none", dir);
+		is_int(dk_sec_data_open_root(none, &r2, &err), DK_NOTFOUND, "a root without data: not found");
+		ok(strstr(err.msg, "/none: no security tracker data (run 'debkeep cve update' first)") != NULL,
+		   "named: %s", err.msg);
 		is_int(dk_sec_data_open(&db, &d, &err), 0, "one handle on the data");
 		is_int(dk_sec_data_meta(&d, &m, &err), 0, "the update's record through it");
 		is_str(m.data_date, "2023-04-10", "of the update stored");
