@@ -71,8 +71,6 @@ static struct {
 
 static const char *const names[] = {CRYPTO_FUNCTIONS(DK_LAZY_NAME, DK_LAZY_VNAME)};
 
-static struct dk_lazy lib = DK_LAZY_INIT("libcrypto.so.3", names, fn);
-
-_Static_assert(sizeof(fn) == sizeof(names) / sizeof(names[0]) * sizeof(void (*)(void)), "one name per function");
+DK_LAZY_LIBRARY("libcrypto.so.3");
 
 CRYPTO_FUNCTIONS(DK_LAZY_DEFINE, DK_LAZY_VDEFINE)

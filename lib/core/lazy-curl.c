@@ -46,9 +46,7 @@ static const char *const names[] = {
 	CURL_FUNCTIONS(DK_LAZY_NAME, DK_LAZY_VNAME) "curl_easy_setopt", "curl_multi_setopt", "curl_easy_getinfo",
 };
 
-static struct dk_lazy lib = DK_LAZY_INIT(SONAME, names, fn);
-
-_Static_assert(sizeof(fn) == sizeof(names) / sizeof(names[0]) * sizeof(void (*)(void)), "one name per function");
+DK_LAZY_LIBRARY(SONAME);
 
 CURL_FUNCTIONS(DK_LAZY_DEFINE, DK_LAZY_VDEFINE)
 

@@ -54,8 +54,6 @@ static struct {
 
 static const char *const names[] = {GPGME_FUNCTIONS(DK_LAZY_NAME, DK_LAZY_VNAME)};
 
-static struct dk_lazy lib = DK_LAZY_INIT(SONAME, names, fn);
-
-_Static_assert(sizeof(fn) == sizeof(names) / sizeof(names[0]) * sizeof(void (*)(void)), "one name per function");
+DK_LAZY_LIBRARY(SONAME);
 
 GPGME_FUNCTIONS(DK_LAZY_DEFINE, DK_LAZY_VDEFINE)

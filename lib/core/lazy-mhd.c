@@ -39,9 +39,7 @@ static const char *const names[] = {
 	MHD_FUNCTIONS(DK_LAZY_NAME, DK_LAZY_VNAME) "MHD_start_daemon_va", "MHD_get_daemon_info",
 };
 
-static struct dk_lazy lib = DK_LAZY_INIT("libmicrohttpd.so.12", names, fn);
-
-_Static_assert(sizeof(fn) == sizeof(names) / sizeof(names[0]) * sizeof(void (*)(void)), "one name per function");
+DK_LAZY_LIBRARY("libmicrohttpd.so.12");
 
 MHD_FUNCTIONS(DK_LAZY_DEFINE, DK_LAZY_VDEFINE)
 

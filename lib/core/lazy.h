@@ -31,11 +31,16 @@ bool dk_lazy_have(struct dk_lazy *l);
  * A library's functions as one list, each written once:
  *   F(type, name, (parameters), (arguments), value when the library cannot be loaded)
  *   V(name, (parameters), (arguments))  for a function returning nothing
- * and the pieces built from it. A file defines `static struct dk_lazy lib`
- * and `static struct { LIST(DK_LAZY_FIELD, DK_LAZY_VFIELD) } fn` beside
- * the names (DK_LAZY_NAME), then the wrappers (DK_LAZY_DEFINE); names
- * are parenthesised so a function-like macro of the same name stays out.
+ * and the pieces built from it. A file defines
+ * `static struct { LIST(DK_LAZY_FIELD, DK_LAZY_VFIELD) } fn` and the names
+ * (DK_LAZY_NAME), then DK_LAZY_LIBRARY(soname) and the wrappers
+ * (DK_LAZY_DEFINE); names are parenthesised so a function-like macro of
+ * the same name stays out.
  */
+#define DK_LAZY_LIBRARY(soname)                                                                                        \
+	static struct dk_lazy lib = DK_LAZY_INIT(soname, names, fn);                                                   \
+	_Static_assert(sizeof(fn) == sizeof(names) / sizeof(names[0]) * sizeof(void (*)(void)),                        \
+		       "one name per function")
 #define DK_LAZY_FIELD(type, name, params, args, fail) type(*name) params;
 #define DK_LAZY_VFIELD(name, params, args) void(*name) params;
 #define DK_LAZY_NAME(type, name, params, args, fail) #name,
